@@ -1,0 +1,21 @@
+package main
+import (
+_ "github.com/labstack/echo/v4"
+_ "github.com/nats-io/nats.go/jetstream"
+_ "github.com/nats-io/nats-server/v2/server"
+_ "github.com/clbanning/mxj/v2"
+_ "github.com/tidwall/gjson"
+_ "github.com/tidwall/sjson"
+_ "go.uber.org/zap"
+_ "go.uber.org/goleak"
+_ "go.yaml.in/yaml/v3"
+_ "golang.org/x/oauth2/clientcredentials"
+_ "golang.org/x/time/rate"
+_ "github.com/prometheus/client_golang/prometheus"
+_ "github.com/google/uuid"
+_ "golang.org/x/net/html/charset"
+_ "github.com/fsnotify/fsnotify"
+_ "github.com/cloudevents/sdk-go/protocol/nats_jetstream/v2"
+_ "github.com/cloudevents/sdk-go/v2"
+)
+func main(){}
