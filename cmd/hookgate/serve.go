@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/hookgate/hookgate/configs"
+	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/gateway/bus"
+)
+
+func cmdServe(args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	path := fs.String("c", "", "config file or directory")
+	watch := fs.Bool("watch", false, "reload when the config changes")
+	if _, err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	if *path == "" {
+		return fmt.Errorf("%w: serve needs -c PATH", errUsage)
+	}
+	cfg, err := configs.Load(*path)
+	if err != nil {
+		printProblems(stderr, err)
+		return errReported
+	}
+	log, err := newLogger(cfg.Log, stderr)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = log.Sync() }()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	b, err := bus.Open(ctx, cfg.NATS, log.Named("nats"))
+	if err != nil {
+		return fmt.Errorf("nats: %w", err)
+	}
+	rt, err := gateway.Build(cfg)
+	if err != nil {
+		closeCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
+		defer cancel()
+		_ = b.Close(closeCtx)
+		return err
+	}
+	srv := gateway.New(rt, b, log.Named("gateway"))
+	routes, err := startRouter(ctx, cfg, b, log)
+	if err != nil {
+		closeCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
+		defer cancel()
+		_ = b.Close(closeCtx)
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		return fmt.Errorf("server.listen %q: %w", cfg.Server.Listen, err)
+	}
+	log.Info("hookgate started",
+		zap.String("version", version),
+		zap.String("listen", ln.Addr().String()),
+		zap.String("nats", b.ClientURL()),
+		zap.Int("webhooks", len(cfg.Webhooks)),
+	)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	reloads := make(chan string, 1)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	if *watch {
+		stopWatch, err := watchConfig(*path, reloads, log)
+		if err != nil {
+			return err
+		}
+		defer stopWatch()
+	}
+
+	for {
+		select {
+		case err := <-served:
+			return err
+		case <-hup:
+			reload(*path, srv, log, "SIGHUP")
+		case why := <-reloads:
+			reload(*path, srv, log, why)
+		case <-ctx.Done():
+			return shutdown(srv, routes, b, cfg.Server.ShutdownTimeout, log)
+		}
+	}
+}
+
+// reload swaps in a new runtime only when the whole new config is valid;
+// otherwise the old one keeps serving and the problems are logged.
+func reload(path string, srv *gateway.Server, log *zap.Logger, why string) {
+	cfg, err := configs.Load(path)
+	if err == nil {
+		var rt *gateway.Runtime
+		if rt, err = gateway.Build(cfg); err == nil {
+			srv.Swap(rt)
+			log.Info("config reloaded", zap.String("trigger", why), zap.Int("webhooks", len(cfg.Webhooks)))
+			return
+		}
+	}
+	log.Error("config reload refused; the previous config keeps serving", zap.String("trigger", why), zap.Error(err))
+}
+
+// shutdown stops accepting, lets requests and deliveries under way finish
+// (up to timeout), drains NATS and stops the embedded server.
+func shutdown(srv *gateway.Server, routes stopper, b *bus.Bus, timeout time.Duration, log *zap.Logger) error {
+	log.Info("shutting down", zap.Duration("timeout", timeout))
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		log.Warn("requests still in flight at shutdown timeout", zap.Error(err))
+	}
+	if routes != nil {
+		if err := routes.Stop(ctx); err != nil {
+			log.Warn("deliveries still under way at shutdown timeout", zap.Error(err))
+		}
+	}
+	if err := b.Close(ctx); err != nil {
+		log.Warn("nats close", zap.Error(err))
+	}
+	log.Info("stopped")
+	return nil
+}
+
+type stopper interface {
+	Stop(ctx context.Context) error
+}
+
+func newLogger(cfg configs.Log, w io.Writer) (*zap.Logger, error) {
+	level, err := zapcore.ParseLevel(cfg.Level)
+	if err != nil {
+		return nil, fmt.Errorf("log.level %q: use debug, info, warn or error", cfg.Level)
+	}
+	enc := zap.NewProductionEncoderConfig()
+	enc.EncodeTime = zapcore.ISO8601TimeEncoder
+	var encoder zapcore.Encoder
+	if cfg.Format == "console" {
+		encoder = zapcore.NewConsoleEncoder(enc)
+	} else {
+		encoder = zapcore.NewJSONEncoder(enc)
+	}
+	core := zapcore.NewCore(encoder, zapcore.Lock(zapcore.AddSync(w)), level)
+	return zap.New(core), nil
+}

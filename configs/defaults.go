@@ -1,0 +1,122 @@
+package configs
+
+import "time"
+
+// Defaults of SPEC §2–§6, in one place. Sections start from these values and
+// decoding overwrites what the file sets, so an explicit "" (admin.listen: "")
+// is kept apart from an absent key.
+const (
+	defaultMaxItems    = 100000
+	defaultConcurrency = 8
+	defaultRootElement = "item"
+	// defaultTolerance is the timestamp window of the stripe, slack and
+	// standard_webhooks presets and of a generic hmac with timestamp_header.
+	defaultTolerance = 5 * time.Minute
+)
+
+// Default returns the configuration used when a file sets nothing: every
+// default of SPEC §2 and no webhooks.
+func Default() *Config {
+	return &Config{
+		Server: Server{
+			Listen:            ":8080",
+			MaxBody:           10 * MiB,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       60 * time.Second,
+			ShutdownTimeout:   30 * time.Second,
+		},
+		Admin: Admin{Listen: "127.0.0.1:8081"},
+		Log:   Log{Level: "info", Format: "json"},
+		NATS: NATS{
+			Embedded: Embedded{Listen: "127.0.0.1:4222", StoreDir: "data/nats", MaxPayload: 8 * MiB},
+			Stream: Stream{
+				Name:       "HOOKGATE_TASKS",
+				MaxAge:     168 * time.Hour,
+				Replicas:   1,
+				Duplicates: 2 * time.Minute,
+			},
+			PublishTimeout: 5 * time.Second,
+		},
+	}
+}
+
+func defaultWebhook() Webhook { return Webhook{Methods: []string{"POST"}} }
+
+func defaultIncoming() Incoming {
+	return Incoming{
+		Parser:     "auto",
+		ReadMethod: "full",
+		OnEmpty:    "reject",
+		MaxItems:   defaultMaxItems,
+		CSV:        CSVOptions{Delimiter: ","},
+	}
+}
+
+func defaultOutgoing() Outgoing {
+	return Outgoing{
+		Method:      "POST",
+		Format:      "json",
+		RootElement: defaultRootElement,
+		Timeout:     10 * time.Second,
+		Concurrency: defaultConcurrency,
+		Retry:       Retry{MaxAttempts: 12, InitialInterval: time.Second, MaxInterval: 15 * time.Minute},
+	}
+}
+
+func defaultRespond() Respond { return Respond{Status: 200, ContentType: "application/json"} }
+
+// applyDerivedDefaults fills the defaults that depend on other values: the
+// identifier from the name, subject and type from the incoming name, a
+// webhook's max_body from the server's, and preset tolerances.
+func applyDerivedDefaults(c *Config) {
+	for i := range c.Webhooks {
+		w := &c.Webhooks[i]
+		if w.Identifier == "" {
+			w.Identifier = Slug(w.Name)
+		}
+		if w.MaxBody == 0 {
+			w.MaxBody = c.Server.MaxBody
+		}
+		for _, p := range w.PreProcessors {
+			if p.HMAC != nil {
+				hmacDefaults(p.HMAC)
+			}
+		}
+	}
+	for i := range c.Incoming {
+		in := &c.Incoming[i]
+		if in.Subject == "" && in.Name != "" {
+			in.Subject = "tasks." + in.Name
+		}
+		if in.Type == "" && in.Name != "" {
+			in.Type = "hookgate." + in.Name
+		}
+	}
+	for i := range c.Outgoing {
+		if s := c.Outgoing[i].Signing; s != nil {
+			hmacDefaults(s)
+		}
+	}
+}
+
+func hmacDefaults(h *HMAC) {
+	if h.Preset == "" {
+		if h.Encoding == "" {
+			h.Encoding = "hex"
+		}
+		if h.SignedPayload == "" {
+			h.SignedPayload = "{body}"
+		}
+		if h.TimestampHeader != "" && h.Tolerance == 0 {
+			h.Tolerance = defaultTolerance
+		}
+		return
+	}
+	if presetHasTimestamp(h.Preset) && h.Tolerance == 0 {
+		h.Tolerance = defaultTolerance
+	}
+}
+
+func presetHasTimestamp(p string) bool {
+	return p == "stripe" || p == "slack" || p == "standard_webhooks"
+}

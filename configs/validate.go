@@ -1,0 +1,277 @@
+package configs
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"strings"
+)
+
+// validator checks a merged configuration. Every message reads
+// "what is wrong; what is allowed", as SPEC §1 asks.
+type validator struct {
+	cfg      *Config
+	refs     *refs
+	problems Problems
+}
+
+func validate(cfg *Config, r *refs) Problems {
+	v := &validator{cfg: cfg, refs: r}
+	v.server(r.sections["server"])
+	v.admin(r.sections["admin"])
+	v.log(r.sections["log"])
+	v.nats(r.sections["nats"])
+	incoming := v.names("incoming", len(cfg.Incoming), func(i int) string { return cfg.Incoming[i].Name }, r.incoming)
+	outgoing := v.names("outgoing", len(cfg.Outgoing), func(i int) string { return cfg.Outgoing[i].Name }, r.outgoing)
+	profiles := v.names("auth profile", len(cfg.AuthProfiles), func(i int) string { return cfg.AuthProfiles[i].Name }, r.authProfiles)
+	v.names("route", len(cfg.Routes), func(i int) string { return cfg.Routes[i].Name }, r.routes)
+	v.webhookNames()
+	for i := range cfg.AuthProfiles {
+		v.authProfile(r.authProfiles[i], &cfg.AuthProfiles[i])
+	}
+	for i := range cfg.Incoming {
+		v.incoming(r.incoming[i], &cfg.Incoming[i])
+	}
+	for i := range cfg.Webhooks {
+		v.webhook(r.webhooks[i], &cfg.Webhooks[i], incoming)
+	}
+	for i := range cfg.Outgoing {
+		v.outgoing(r.outgoing[i], &cfg.Outgoing[i], profiles)
+	}
+	for i := range cfg.Routes {
+		v.route(r.routes[i], &cfg.Routes[i], incoming, outgoing)
+	}
+	return v.problems
+}
+
+// errorf records a problem at r.path+sub, on the line of that key or of the
+// nearest key above it that was written.
+func (v *validator) errorf(r ref, sub, format string, args ...any) {
+	path := r.path + sub
+	if r.src != nil && r.src.bad[path] {
+		return // decoding already said what is wrong here
+	}
+	v.problems = append(v.problems, Problem{File: r.file(), Line: r.line(path), Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// oneOf checks an enumerated value: `unknown value "sha2"; use sha1, sha256 or sha512`.
+func (v *validator) oneOf(r ref, sub, val string, allowed ...string) bool {
+	for _, a := range allowed {
+		if val == a {
+			return true
+		}
+	}
+	if val == "" {
+		v.errorf(r, sub, "required; use %s", orList(allowed))
+	} else {
+		v.errorf(r, sub, "unknown value %q; use %s", clip(val), orList(allowed))
+	}
+	return false
+}
+
+// orList writes "a, b or c".
+func orList(xs []string) string {
+	if len(xs) < 2 {
+		return strings.Join(xs, "")
+	}
+	return strings.Join(xs[:len(xs)-1], ", ") + " or " + xs[len(xs)-1]
+}
+
+// definedList writes the names a reference may use, for "is not defined" messages.
+func definedList(_ map[string]bool, order []string) string {
+	if len(order) == 0 {
+		return "none"
+	}
+	return strings.Join(order, ", ")
+}
+
+// nameSet is the names defined in one list, in definition order.
+type nameSet struct {
+	has   map[string]bool
+	order []string
+}
+
+func (s nameSet) ref(v *validator, r ref, sub, kind, name string) {
+	if name == "" {
+		v.errorf(r, sub, "required; name one of the %s configurations (defined: %s)", kind, definedList(s.has, s.order))
+		return
+	}
+	if !s.has[name] {
+		v.errorf(r, sub, "%q is not defined; defined: %s", clip(name), definedList(s.has, s.order))
+	}
+}
+
+// names checks that every element of a list has a valid, unique name; a
+// second definition names the first one's file and line.
+func (v *validator) names(kind string, n int, name func(int) string, rs []ref) nameSet {
+	s := nameSet{has: map[string]bool{}}
+	first := map[string]ref{}
+	for i := 0; i < n; i++ {
+		nm, r := name(i), rs[i]
+		switch {
+		case nm == "":
+			v.errorf(r, ".name", "required; %s names are [a-z0-9_-]+", kind)
+			continue
+		case !nameRe.MatchString(nm):
+			v.errorf(r, ".name", "invalid name %q; %s names are [a-z0-9_-]+ (lower case, digits, _ and -)", clip(nm), kind)
+		}
+		if f, dup := first[nm]; dup {
+			v.errorf(r, ".name", "%s %q is defined twice; first at %s:%d", kind, nm, f.file(), f.line(f.path+".name"))
+			continue
+		}
+		first[nm] = r
+		s.has[nm] = true
+		s.order = append(s.order, nm)
+	}
+	return s
+}
+
+// webhookNames checks webhook names and identifiers for uniqueness; names
+// are free text, identifiers are [a-z0-9][a-z0-9_-]*.
+func (v *validator) webhookNames() {
+	byName, byID := map[string]ref{}, map[string]ref{}
+	for i := range v.cfg.Webhooks {
+		w, r := &v.cfg.Webhooks[i], v.refs.webhooks[i]
+		if strings.TrimSpace(w.Name) == "" {
+			v.errorf(r, ".name", "required; the identifier is derived from it unless identifier is set")
+			continue
+		}
+		nameDup := false
+		if f, dup := byName[w.Name]; dup {
+			v.errorf(r, ".name", "webhook %q is defined twice; first at %s:%d", w.Name, f.file(), f.line(f.path+".name"))
+			nameDup = true
+		} else {
+			byName[w.Name] = r
+		}
+		switch {
+		case r.has(".identifier") && !identifierRe.MatchString(w.Identifier):
+			v.errorf(r, ".identifier", "invalid identifier %q; use [a-z0-9][a-z0-9_-]* (lower case, digits, _ and -)", clip(w.Identifier))
+			continue
+		case w.Identifier == "":
+			v.errorf(r, ".name", "the slug of %q is empty; set identifier", clip(w.Name))
+			continue
+		}
+		if f, dup := byID[w.Identifier]; dup && !nameDup {
+			v.errorf(r, ".identifier", "identifier %q is used twice; first by webhook %q at %s:%d; set a distinct identifier",
+				w.Identifier, v.webhookAt(f).Name, f.file(), f.line(f.path))
+		} else if !dup {
+			byID[w.Identifier] = r
+		}
+	}
+}
+
+func (v *validator) webhookAt(r ref) *Webhook {
+	for i, x := range v.refs.webhooks {
+		if x == r {
+			return &v.cfg.Webhooks[i]
+		}
+	}
+	return &Webhook{}
+}
+
+func (v *validator) positive(r ref, sub string, ok bool, what string) {
+	if !ok {
+		v.errorf(r, sub, "must be %s", what)
+	}
+}
+
+func (v *validator) listenAddr(r ref, sub, addr string) {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		v.errorf(r, sub, "invalid address %q; use host:port or :port (\":8080\", \"127.0.0.1:8081\")", clip(addr))
+	}
+}
+
+func (v *validator) server(r ref) {
+	s := v.cfg.Server
+	if s.Listen == "" {
+		v.errorf(r, ".listen", "required; use host:port or :port (\":8080\")")
+	} else {
+		v.listenAddr(r, ".listen", s.Listen)
+	}
+	v.positive(r, ".max_body", s.MaxBody > 0, "more than 0 bytes (10MiB)")
+	v.positive(r, ".read_header_timeout", s.ReadHeaderTimeout > 0, "more than 0 (10s)")
+	v.positive(r, ".read_timeout", s.ReadTimeout > 0, "more than 0 (60s)")
+	v.positive(r, ".shutdown_timeout", s.ShutdownTimeout > 0, "more than 0 (30s)")
+}
+
+func (v *validator) admin(r ref) {
+	a := v.cfg.Admin
+	if a.Listen == "" {
+		return
+	}
+	v.listenAddr(r, ".listen", a.Listen)
+	if a.Token == "" && !loopbackListen(a.Listen) {
+		v.errorf(r, ".token", "required when admin.listen is not a loopback address; set a token (${HOOKGATE_ADMIN_TOKEN}) or listen on 127.0.0.1")
+	}
+}
+
+func loopbackListen(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
+}
+
+func (v *validator) log(r ref) {
+	v.oneOf(r, ".level", v.cfg.Log.Level, "debug", "info", "warn", "error")
+	v.oneOf(r, ".format", v.cfg.Log.Format, "json", "console")
+}
+
+func (v *validator) nats(r ref) {
+	n := v.cfg.NATS
+	if n.URL != "" {
+		for _, u := range strings.Split(n.URL, ",") {
+			p, err := url.Parse(strings.TrimSpace(u))
+			if err != nil || p.Host == "" || !oneOfStr(p.Scheme, "nats", "tls", "ws", "wss") {
+				v.errorf(r, ".url", "invalid server URL %q; use nats://host:4222, several separated by commas, or \"\" for the embedded server", clip(strings.TrimSpace(u)))
+			}
+		}
+	} else {
+		for _, k := range []struct{ key, val string }{
+			{"creds_file", n.CredsFile}, {"user", n.User}, {"password", n.Password}, {"token", n.Token},
+			{"nkey_file", n.NKeyFile}, {"tls", n.TLS.CAFile + n.TLS.CertFile + n.TLS.KeyFile},
+		} {
+			if k.val != "" {
+				v.errorf(r, "."+k.key, "only used with nats.url; the embedded server needs no credentials (remove it or set url)")
+			}
+		}
+		if n.Embedded.StoreDir == "" {
+			v.errorf(r, ".embedded.store_dir", "required for the embedded server; a directory such as data/nats")
+		}
+		if n.Embedded.Listen != "" {
+			v.listenAddr(r, ".embedded.listen", n.Embedded.Listen)
+		}
+	}
+	if (n.User == "") != (n.Password == "") {
+		v.errorf(r, ".user", "user and password go together; set both or neither")
+	}
+	if (n.TLS.CertFile == "") != (n.TLS.KeyFile == "") {
+		v.errorf(r, ".tls", "cert_file and key_file go together; set both or neither")
+	}
+	// nats-server refuses max_payload above max_pending, 64MiB by default,
+	// and hookgate does not expose max_pending.
+	const maxPayloadLimit = 64 * MiB
+	v.positive(r, ".embedded.max_payload", n.Embedded.MaxPayload > 0 && n.Embedded.MaxPayload <= maxPayloadLimit, "between 1 byte and 64MiB (8MiB)")
+	if n.Stream.Name == "" || strings.ContainsAny(n.Stream.Name, " \t\r\n.*>/\\") {
+		v.errorf(r, ".stream.name", "invalid stream name %q; use letters, digits, _ and - (HOOKGATE_TASKS)", clip(n.Stream.Name))
+	}
+	v.positive(r, ".stream.max_age", n.Stream.MaxAge > 0, "more than 0 (168h)")
+	v.positive(r, ".stream.replicas", n.Stream.Replicas >= 1 && n.Stream.Replicas <= 5, "between 1 and 5")
+	v.positive(r, ".stream.duplicates", n.Stream.Duplicates > 0 && n.Stream.Duplicates <= n.Stream.MaxAge, "more than 0 and at most stream.max_age (2m)")
+	v.positive(r, ".publish_timeout", n.PublishTimeout > 0, "more than 0 (5s)")
+}
+
+func oneOfStr(s string, xs ...string) bool {
+	for _, x := range xs {
+		if s == x {
+			return true
+		}
+	}
+	return false
+}

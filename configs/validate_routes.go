@@ -1,0 +1,231 @@
+package configs
+
+import (
+	"encoding/xml"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+var (
+	outgoingMethods = []string{"POST", "PUT", "PATCH", "DELETE"}
+	domainRe        = regexp.MustCompile(`^(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+)
+
+// authKeys says which credential keys each auth profile type uses; a key of
+// another type set on a profile is a mistake worth reporting.
+var authKeys = map[string][]string{
+	"basic":                     {"username", "password"},
+	"bearer":                    {"token"},
+	"header":                    {"header", "value"},
+	"oauth2_client_credentials": {"client_id", "client_secret", "token_url", "scope"},
+}
+
+var authOptional = map[string]bool{"scope": true}
+
+func (v *validator) authProfile(r ref, a *AuthProfile) {
+	vals := map[string]string{
+		"username": a.Username, "password": a.Password, "token": a.Token, "header": a.Header, "value": a.Value,
+		"client_id": a.ClientID, "client_secret": a.ClientSecret, "token_url": a.TokenURL, "scope": a.Scope,
+	}
+	if v.oneOf(r, ".type", a.Type, "basic", "bearer", "header", "oauth2_client_credentials") {
+		used := map[string]bool{}
+		for _, k := range authKeys[a.Type] {
+			used[k] = true
+			if vals[k] == "" && !authOptional[k] {
+				v.errorf(r, "."+k, "required for type %s", a.Type)
+			}
+		}
+		for _, k := range []string{"username", "password", "token", "header", "value", "client_id", "client_secret", "scope", "token_url"} {
+			if !used[k] && r.has("."+k) {
+				v.errorf(r, "."+k, "not used with type %s; it takes %s", a.Type, strings.Join(authKeys[a.Type], ", "))
+			}
+		}
+	}
+	if a.Header != "" && !httpguts.ValidHeaderFieldName(a.Header) {
+		v.errorf(r, ".header", "invalid header name %q; use letters, digits and - (X-Api-Key)", clip(a.Header))
+	}
+	if a.TokenURL != "" {
+		if u, err := url.Parse(a.TokenURL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			v.errorf(r, ".token_url", "invalid URL %q; use the https:// token endpoint", clip(a.TokenURL))
+		}
+	}
+	if len(a.AllowedDomains) == 0 {
+		v.errorf(r, ".allowed_domains", "required; list the hosts these credentials may be sent to (erp.example.com, *.erp.example.com)")
+	}
+	for i, d := range a.AllowedDomains {
+		a.AllowedDomains[i] = strings.ToLower(d)
+		if !validDomainPattern(a.AllowedDomains[i]) {
+			v.errorf(r, fmt.Sprintf(".allowed_domains[%d]", i), "invalid domain %q; write a host name (erp.example.com), *.erp.example.com or an IP address, without scheme or port", clip(d))
+		}
+	}
+}
+
+func validDomainPattern(d string) bool {
+	if _, err := netip.ParseAddr(d); err == nil {
+		return true
+	}
+	return domainRe.MatchString(d)
+}
+
+func (v *validator) outgoing(r ref, o *Outgoing, profiles nameSet) {
+	u, err := url.Parse(o.URL)
+	switch {
+	case o.URL == "":
+		v.errorf(r, ".url", "required; the http:// or https:// URL to deliver to")
+	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+		v.errorf(r, ".url", "invalid URL %q; use an absolute http:// or https:// URL", clip(o.URL))
+	case u.User != nil:
+		v.errorf(r, ".url", "credentials in the URL; remove them and use an auth profile")
+	case !o.AllowPrivateNetworks && privateHost(u.Hostname()):
+		v.errorf(r, ".url", "host %s is a loopback, private, link-local or unspecified address; set allow_private_networks: true to deliver there", u.Hostname())
+	}
+	if m := strings.ToUpper(o.Method); oneOfStr(m, outgoingMethods...) {
+		o.Method = m
+	} else {
+		v.errorf(r, ".method", "unknown method %q; use %s", clip(o.Method), orList(outgoingMethods))
+	}
+	if v.oneOf(r, ".format", o.Format, "json", "xml") && o.Format == "xml" && !validXMLName(o.RootElement) {
+		v.errorf(r, ".root_element", "invalid XML element name %q; use a name such as Order", clip(o.RootElement))
+	}
+	for _, h := range o.Headers {
+		if !httpguts.ValidHeaderFieldName(h.Key) {
+			v.errorf(r, ".headers."+h.Key, "invalid header name; use letters, digits and - (X-Api-Version)")
+		} else if !httpguts.ValidHeaderFieldValue(h.Value) {
+			v.errorf(r, ".headers."+h.Key, "invalid header value; no line breaks or control characters")
+		}
+	}
+	if o.Auth != "" {
+		profiles.ref(v, r, ".auth", "auth profile", o.Auth)
+		if p := v.profile(o.Auth); p != nil && err == nil && u.Host != "" {
+			if !allowedHost(p.AllowedDomains, u.Hostname()) {
+				v.errorf(r, ".url", "host %s is outside the allowed_domains of auth profile %q (%s); add it there or use another profile",
+					u.Hostname(), o.Auth, strings.Join(p.AllowedDomains, ", "))
+			}
+		}
+	}
+	if o.Signing != nil {
+		v.hmac(ref{r.src, r.path + ".signing"}, o.Signing, outboundPresets)
+	}
+	v.positive(r, ".timeout", o.Timeout > 0, "more than 0 (10s)")
+	v.positive(r, ".concurrency", o.Concurrency >= 1, "at least 1 (8)")
+	v.positive(r, ".retry.max_attempts", o.Retry.MaxAttempts >= 1, "at least 1 (12)")
+	v.positive(r, ".retry.initial_interval", o.Retry.InitialInterval > 0, "more than 0 (1s)")
+	v.positive(r, ".retry.max_interval", o.Retry.MaxInterval >= o.Retry.InitialInterval, "at least retry.initial_interval (15m)")
+}
+
+func (v *validator) profile(name string) *AuthProfile {
+	for i := range v.cfg.AuthProfiles {
+		if v.cfg.AuthProfiles[i].Name == name {
+			return &v.cfg.AuthProfiles[i]
+		}
+	}
+	return nil
+}
+
+func allowedHost(patterns []string, host string) bool {
+	for _, p := range patterns {
+		if MatchDomain(p, host) {
+			return true
+		}
+	}
+	return false
+}
+
+func validXMLName(s string) bool {
+	if s == "" || strings.ContainsAny(s, ": \t\r\n") {
+		return false
+	}
+	var t struct {
+		XMLName xml.Name
+	}
+	return xml.Unmarshal([]byte("<"+s+"/>"), &t) == nil && t.XMLName.Local == s
+}
+
+func (v *validator) route(r ref, rt *Route, incoming, outgoing nameSet) {
+	incoming.ref(v, r, ".incoming", "incoming", rt.Incoming)
+	if len(rt.Outgoing) == 0 {
+		v.errorf(r, ".outgoing", "required; list one or more outgoing configurations (defined: %s)", definedList(outgoing.has, outgoing.order))
+	}
+	seen := map[string]bool{}
+	for i, name := range rt.Outgoing {
+		sub := fmt.Sprintf(".outgoing[%d]", i)
+		if seen[name] {
+			v.errorf(r, sub, "%q is listed twice", name)
+			continue
+		}
+		seen[name] = true
+		outgoing.ref(v, r, sub, "outgoing", name)
+	}
+	for i, c := range rt.Filter {
+		v.condition(ref{r.src, fmt.Sprintf("%s.filter[%d]", r.path, i)}, c)
+	}
+	for i, t := range rt.Transform {
+		v.transform(ref{r.src, fmt.Sprintf("%s.transform[%d]", r.path, i)}, t)
+	}
+}
+
+var operators = []string{"equals", "not_equals", "in", "matches", "exists", "gt", "lt"}
+
+func (v *validator) condition(r ref, c Condition) {
+	if c.Path == "" {
+		v.errorf(r, ".path", "required; a gjson path on the item (status, lines.#.sku)")
+	}
+	var set []string
+	for _, op := range operators {
+		if r.has("." + op) {
+			set = append(set, op)
+		}
+	}
+	switch {
+	case len(set) == 0:
+		v.errorf(r, "", "no operator; use exactly one of %s", strings.Join(operators, ", "))
+	case len(set) > 1:
+		v.errorf(r, "", "%d operators (%s); use exactly one per condition and add a condition for each", len(set), strings.Join(set, ", "))
+	}
+	if r.has(".in") && len(c.In) == 0 {
+		v.errorf(r, ".in", "empty list; list the values that pass")
+	}
+	if r.has(".matches") {
+		if _, err := regexp.Compile(c.Matches); err != nil {
+			v.errorf(r, ".matches", "invalid regular expression: %v", err)
+		}
+	}
+}
+
+func (v *validator) transform(r ref, t Transform) {
+	switch {
+	case r.has(".map"):
+		v.pairs(r, ".map", t.Map, "a gjson path on the item")
+	case r.has(".rename"):
+		v.pairs(r, ".rename", t.Rename, "the new key")
+	case r.has(".set"):
+		if len(t.Set) == 0 {
+			v.errorf(r, ".set", "empty; set key: value pairs")
+		}
+	case r.has(".remove"):
+		if len(t.Remove) == 0 {
+			v.errorf(r, ".remove", "empty; list the keys to remove")
+		}
+		for i, k := range t.Remove {
+			if k == "" {
+				v.errorf(r, fmt.Sprintf(".remove[%d]", i), "empty; a key or gjson path")
+			}
+		}
+	}
+}
+
+func (v *validator) pairs(r ref, sub string, kvs []KeyValue, what string) {
+	if len(kvs) == 0 {
+		v.errorf(r, sub, "empty; write key: value pairs")
+	}
+	for _, kv := range kvs {
+		if kv.Key == "" || kv.Value == "" {
+			v.errorf(r, sub+"."+kv.Key, "empty; the value is %s", what)
+		}
+	}
+}

@@ -1,0 +1,204 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/hookgate/hookgate/configs"
+)
+
+func TestBatchCountsDuplicates(t *testing.T) {
+	tests := []struct {
+		name string
+		ids  []string
+		want BatchResult
+	}{
+		{"distinct ids are all stored", []string{"a/0", "a/1", "a/2"}, BatchResult{Published: 3}},
+		{"same id twice is one duplicate", []string{"b/0", "b/0"}, BatchResult{Published: 2, Duplicates: 1}},
+		{"a retried request is all duplicates", []string{"c/0", "c/1", "c/0", "c/1"}, BatchResult{Published: 4, Duplicates: 2}},
+		{"no ids are never duplicates", []string{"", ""}, BatchResult{Published: 2}},
+	}
+	b := openBus(t, embeddedConfig(t, ""))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msgs := make([]*nats.Msg, len(tt.ids))
+			for i, id := range tt.ids {
+				msgs[i] = task("tasks.dup", id, i, []byte(`{"x":1}`))
+			}
+			got, err := publish(t, b, msgs...)
+			if err != nil {
+				t.Fatalf("publish: %v", err)
+			}
+			if got != tt.want {
+				t.Errorf("result = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestEmptyBatchWaitsForNothing(t *testing.T) {
+	b := openBus(t, embeddedConfig(t, ""))
+	res, err := b.NewBatch().Wait(context.Background())
+	if err != nil || res != (BatchResult{}) {
+		t.Fatalf("Wait = %+v, %v; want zero result, nil", res, err)
+	}
+}
+
+func TestBatchFailuresWrapErrUnavailable(t *testing.T) {
+	tests := []struct {
+		name           string
+		publishTimeout time.Duration
+		ctxTimeout     time.Duration
+		subject        string
+		silentReceiver bool // a core subscriber that never acks
+		wantErr        error
+	}{
+		{"subject without a stream: no responders", 5 * time.Second, 5 * time.Second, "other.nostream", false, jetstream.ErrNoStreamResponse},
+		{"nobody acks within publish_timeout", 300 * time.Millisecond, 5 * time.Second, "other.silent", true, jetstream.ErrAsyncPublishTimeout},
+		{"context ends before the ack", 5 * time.Second, 300 * time.Millisecond, "other.silent", true, context.DeadlineExceeded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := embeddedConfig(t, "")
+			cfg.PublishTimeout = tt.publishTimeout
+			b := openBus(t, cfg)
+			if tt.silentReceiver {
+				sub, err := b.Conn().SubscribeSync(tt.subject)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = sub.Unsubscribe() })
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), tt.ctxTimeout)
+			defer cancel()
+			start := time.Now()
+			bt := b.NewBatch()
+			if err := bt.Add(ctx, task("tasks.ok", "", 0, []byte(`{}`))); err != nil {
+				t.Fatalf("Add to a stream subject: %v", err)
+			}
+			if err := bt.Add(ctx, task(tt.subject, "", 1, []byte(`{}`))); err != nil {
+				t.Fatalf("Add: %v", err)
+			}
+			res, err := bt.Wait(ctx)
+			t.Logf("Wait after %s: %v", time.Since(start), err)
+			if !errors.Is(err, ErrUnavailable) || !errors.Is(err, tt.wantErr) {
+				t.Fatalf("Wait error = %v, want one wrapping ErrUnavailable and %v", err, tt.wantErr)
+			}
+			if res.Published != 1 {
+				t.Errorf("Published = %d, want 1 (the task on the stream subject)", res.Published)
+			}
+			if took := time.Since(start); took > 3*time.Second {
+				t.Errorf("Wait took %s, want it bounded by publish_timeout or ctx", took)
+			}
+		})
+	}
+}
+
+func TestBatchAddTooLargeIsNotUnavailable(t *testing.T) {
+	cfg := embeddedConfig(t, "")
+	cfg.Embedded.MaxPayload = 1024
+	b := openBus(t, cfg)
+	bt := b.NewBatch()
+	err := bt.Add(context.Background(), task("tasks.big", "", 0, make([]byte, 2048)))
+	if !errors.Is(err, nats.ErrMaxPayload) || errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Add = %v, want nats.ErrMaxPayload and not ErrUnavailable (a retry cannot help)", err)
+	}
+	if _, werr := bt.Wait(context.Background()); !errors.Is(werr, nats.ErrMaxPayload) {
+		t.Errorf("Wait = %v, want the failed Add reported again", werr)
+	}
+}
+
+func TestPublishWhenServerGoneFailsFast(t *testing.T) {
+	s := runServer(t, server.Options{})
+	b := openBus(t, configs.NATS{URL: s.ClientURL()})
+	s.Shutdown()
+	s.WaitForShutdown()
+	eventually(t, "the bus to notice the server is gone", func() bool { return !b.Ready() })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	bt := b.NewBatch()
+	addErr := bt.Add(ctx, task("tasks.gone", "", 0, []byte(`{}`)))
+	res, err := bt.Wait(ctx)
+	if !errors.Is(addErr, ErrUnavailable) || !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Add = %v, Wait = %+v, %v; want both errors wrapping ErrUnavailable", addErr, res, err)
+	}
+	if ctx.Err() != nil {
+		t.Errorf("publish returned after %s, past its 2s deadline", time.Since(start))
+	}
+}
+
+func TestReconnectAfterServerRestart(t *testing.T) {
+	core, logs := observer.New(zapcore.InfoLevel)
+	store := t.TempDir()
+	s := runServer(t, server.Options{StoreDir: store})
+	port := s.Addr().(*net.TCPAddr).Port
+	b, err := Open(testContext(t), configs.NATS{URL: s.ClientURL()}, zap.New(core))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { closeBus(t, b) })
+	if _, err := publish(t, b, task("tasks.restart", "", 0, []byte(`{"n":0}`))); err != nil {
+		t.Fatalf("publish before restart: %v", err)
+	}
+
+	s.Shutdown()
+	s.WaitForShutdown()
+	eventually(t, "disconnect", func() bool { return !b.Ready() })
+	runServer(t, server.Options{StoreDir: store, Port: port})
+	eventually(t, "reconnect", b.Ready)
+
+	res, err := publish(t, b, task("tasks.restart", "", 1, []byte(`{"n":1}`)))
+	if err != nil || res.Published != 1 {
+		t.Fatalf("publish after restart = %+v, %v; want 1 published", res, err)
+	}
+	st, err := b.JetStream().Stream(testContext(t), "HOOKGATE_TASKS")
+	if err != nil {
+		t.Fatalf("stream: %v", err)
+	}
+	if n := st.CachedInfo().State.Msgs; n != 2 {
+		t.Errorf("stream holds %d messages after restart, want 2 (one from before)", n)
+	}
+	for _, msg := range []string{"nats disconnected; reconnecting", "nats reconnected"} {
+		eventually(t, "log "+msg, func() bool { return logs.FilterMessage(msg).Len() > 0 })
+	}
+}
+
+func TestWaitEndsWhenServerGoesAwayMidFlight(t *testing.T) {
+	s := runServer(t, server.Options{})
+	b := openBus(t, configs.NATS{URL: s.ClientURL()})
+	// A subscriber that never acks keeps the publish in flight.
+	sub, err := b.Conn().SubscribeSync("other.silent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+	defer cancel()
+	bt := b.NewBatch()
+	if err := bt.Add(ctx, task("other.silent", "", 0, []byte(`{}`))); err != nil {
+		t.Fatalf("Add: %v", err)
+	}
+	if _, err := sub.NextMsg(2 * time.Second); err != nil {
+		t.Fatalf("message never reached the server: %v", err)
+	}
+	s.Shutdown()
+	_, err = bt.Wait(ctx)
+	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, nats.ErrDisconnected) {
+		t.Fatalf("Wait = %v, want ErrUnavailable wrapping nats.ErrDisconnected", err)
+	}
+	if ctx.Err() != nil {
+		t.Error("Wait ran into its deadline; want it to end on the disconnect")
+	}
+}

@@ -1,0 +1,215 @@
+// Package bus is hookgate's one door to NATS: it starts the embedded
+// nats-server or connects to an external one, keeps the connection alive,
+// creates the JetStream streams of SPEC §2/§6/§9, and publishes a request's
+// tasks asynchronously, answering only after every acknowledgement (§8).
+// The gateway and the router receive a *Bus; nothing else imports NATS.
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/hookgate/hookgate/configs"
+)
+
+// ErrUnavailable is wrapped in every error that means "NATS is unavailable
+// or did not acknowledge in time"; the gateway answers those with 503 and
+// Retry-After, so the sender retries.
+var ErrUnavailable = errors.New("nats unavailable")
+
+// Defaults of SPEC §2, applied when a field of configs.NATS is zero so that
+// a hand-built config (tests, tools) behaves like a loaded one.
+const (
+	defaultStreamName     = "HOOKGATE_TASKS"
+	defaultMaxAge         = 168 * time.Hour
+	defaultDuplicates     = 2 * time.Minute
+	defaultPublishTimeout = 5 * time.Second
+	defaultMaxPayload     = 8 << 20
+	defaultStoreDir       = "data/nats"
+
+	// maxInFlight bounds unacknowledged publishes process-wide; beyond it
+	// Batch.Add blocks until acks free a slot (or its context ends).
+	maxInFlight = 8192
+	// reconnectWait is short because a gateway answers 503 while disconnected.
+	reconnectWait = time.Second
+)
+
+// Bus is a live NATS connection with JetStream, and the embedded server
+// behind it when there is one. It is safe for concurrent use.
+type Bus struct {
+	log       *zap.Logger
+	nc        *nats.Conn
+	js        jetstream.JetStream
+	srv       *server.Server // nil when connected to an external NATS
+	clientURL string
+	closed    chan struct{} // closed by the connection's ClosedHandler
+
+	mu       sync.Mutex
+	inflight map[*nats.Msg]ackTarget // Batch tasks awaiting their ack
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open starts the embedded server when cfg.URL is empty (JetStream, file
+// storage in cfg.Embedded.StoreDir, listening on cfg.Embedded.Listen, or
+// in-process only when that is ""), otherwise connects to cfg.URL
+// (comma-separated servers) with the configured credentials and TLS. The
+// connection reconnects forever, logging each disconnect and reconnect.
+// Open then creates or updates the task, dead-letter and log streams. ctx
+// bounds the start, not the life of the Bus; end it with Close.
+func Open(ctx context.Context, cfg configs.NATS, log *zap.Logger) (*Bus, error) {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	cfg = withDefaults(cfg)
+	b := &Bus{log: log, closed: make(chan struct{}), inflight: make(map[*nats.Msg]ackTarget)}
+	opts := b.connOptions()
+
+	var err error
+	if cfg.URL == "" {
+		err = b.startEmbedded(ctx, cfg.Embedded, opts)
+	} else {
+		err = b.connectExternal(cfg, opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+
+	b.js, err = jetstream.New(b.nc,
+		jetstream.WithPublishAsyncMaxPending(maxInFlight),
+		// Every publish resolves by itself after PublishTimeout, so an
+		// abandoned Wait never leaves slots of maxInFlight (or entries of
+		// b.inflight) taken forever.
+		jetstream.WithPublishAsyncTimeout(cfg.PublishTimeout),
+		jetstream.WithPublishAsyncAckHandler(b.onAck),
+		jetstream.WithPublishAsyncErrHandler(b.onAsyncErr),
+	)
+	if err == nil {
+		err = ensureStreams(ctx, b.js, cfg.Stream)
+	}
+	if err != nil {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = b.Close(cctx)
+		return nil, err
+	}
+	return b, nil
+}
+
+func withDefaults(cfg configs.NATS) configs.NATS {
+	if cfg.Stream.Name == "" {
+		cfg.Stream.Name = defaultStreamName
+	}
+	if cfg.Stream.MaxAge == 0 {
+		cfg.Stream.MaxAge = defaultMaxAge
+	}
+	if cfg.Stream.Replicas == 0 {
+		cfg.Stream.Replicas = 1
+	}
+	if cfg.Stream.Duplicates == 0 {
+		cfg.Stream.Duplicates = defaultDuplicates
+	}
+	if cfg.PublishTimeout == 0 {
+		cfg.PublishTimeout = defaultPublishTimeout
+	}
+	if cfg.Embedded.MaxPayload == 0 {
+		cfg.Embedded.MaxPayload = defaultMaxPayload
+	}
+	if cfg.Embedded.StoreDir == "" {
+		cfg.Embedded.StoreDir = defaultStoreDir
+	}
+	return cfg
+}
+
+// connOptions are shared by embedded and external connections: reconnect
+// forever and say so in the log, so an operator sees why /readyz fails.
+func (b *Bus) connOptions() []nats.Option {
+	log := b.log
+	return []nats.Option{
+		nats.Name("hookgate"),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(reconnectWait),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			log.Warn("nats disconnected; reconnecting", zap.Error(err))
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			log.Info("nats reconnected", zap.String("url", nc.ConnectedUrlRedacted()))
+		}),
+		nats.ClosedHandler(func(*nats.Conn) {
+			log.Info("nats connection closed")
+			close(b.closed)
+		}),
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			fields := []zap.Field{zap.Error(err)}
+			if sub != nil {
+				fields = append(fields, zap.String("subject", sub.Subject))
+			}
+			log.Error("nats asynchronous error", fields...)
+		}),
+	}
+}
+
+// Conn returns the underlying connection, for core NATS subscriptions.
+func (b *Bus) Conn() *nats.Conn { return b.nc }
+
+// JetStream returns the JetStream handle the Bus publishes with; the
+// router builds its consumers from it. Its asynchronous ack and error
+// handlers serve Batch; PublishMsgAsync futures work beside them.
+func (b *Bus) JetStream() jetstream.JetStream { return b.js }
+
+// MaxPayload returns the largest message (headers plus body) the server
+// accepts, as announced by the server.
+func (b *Bus) MaxPayload() int64 { return b.nc.MaxPayload() }
+
+// Ready reports whether the connection is up right now (for /readyz).
+func (b *Bus) Ready() bool { return b.nc.IsConnected() }
+
+// ClientURL returns where another client (`nats sub`, `hookgate tail`) can
+// connect: the embedded server's listen address, "" when it is in-process
+// only, or the external server currently connected, its password redacted.
+func (b *Bus) ClientURL() string {
+	if b.srv != nil {
+		return b.clientURL
+	}
+	return b.nc.ConnectedUrlRedacted()
+}
+
+// Close drains the connection (subscriptions finish the messages they hold,
+// queued publishes are flushed) and then shuts the embedded server down.
+// It does not wait for acks: Wait for every Batch first. When ctx ends
+// before the drain, the connection is closed at once and ctx's error is
+// returned. Close may be called again; later calls return the first result.
+func (b *Bus) Close(ctx context.Context) error {
+	b.closeOnce.Do(func() { b.closeErr = b.close(ctx) })
+	return b.closeErr
+}
+
+func (b *Bus) close(ctx context.Context) error {
+	var err error
+	if b.nc != nil {
+		if derr := b.nc.Drain(); derr != nil && !errors.Is(derr, nats.ErrConnectionClosed) {
+			b.nc.Close()
+		}
+		select {
+		case <-b.closed:
+		case <-ctx.Done():
+			b.nc.Close()
+			<-b.closed
+			err = fmt.Errorf("close nats: drain not finished: %w", ctx.Err())
+		}
+	}
+	if b.srv != nil {
+		b.srv.Shutdown()
+		b.srv.WaitForShutdown()
+	}
+	return err
+}

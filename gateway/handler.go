@@ -1,0 +1,151 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+	"go.uber.org/zap"
+
+	"github.com/hookgate/hookgate/configs"
+	"github.com/hookgate/hookgate/gateway/bus"
+	"github.com/hookgate/hookgate/parsers"
+	"github.com/hookgate/hookgate/validators"
+)
+
+// handleWebhook is the ingest path: look up, check, read, validate, parse,
+// publish, and answer 200 only once JetStream acknowledged every task.
+func (s *Server) handleWebhook(c echo.Context) (err error) {
+	start := s.now()
+	id := newRequestID()
+	c.Set(ctxRequestID, id)
+	req := c.Request()
+	c.Response().Header()[echo.HeaderXRequestID] = []string{id}
+
+	identifier := c.Param("identifier")
+	status, tasks := 0, 0
+	defer func() {
+		if err != nil {
+			status = asRequestError(err).Status
+		}
+		s.log.Info("request",
+			zap.String("request_id", id),
+			zap.String("webhook", identifier),
+			zap.String("method", req.Method),
+			zap.Int("status", status),
+			zap.Int("tasks", tasks),
+			zap.Duration("duration", s.now().Sub(start)),
+			zap.String("remote_addr", req.RemoteAddr),
+		)
+	}()
+
+	rt := s.rt.Load()
+	w := rt.webhooks[identifier]
+	if w == nil {
+		return reject(http.StatusNotFound, "unknown webhook")
+	}
+	if !w.allows(req.Method) {
+		e := reject(http.StatusMethodNotAllowed, "method not allowed")
+		e.Header = http.Header{"Allow": {w.allow}}
+		return e
+	}
+	if w.limiter != nil && !w.limiter.Allow() {
+		e := reject(http.StatusTooManyRequests, "rate limit exceeded")
+		wait := math.Ceil(1 / float64(w.limiter.Limit()))
+		e.Header = http.Header{"Retry-After": {strconv.Itoa(max(1, int(wait)))}}
+		return e
+	}
+	if req.ContentLength > w.maxBody {
+		return reject(http.StatusRequestEntityTooLarge, w.maxBodyMsg)
+	}
+	b, err := readBody(req.Body, w.maxBody, rt.Config.Server.SpoolDir)
+	if errors.Is(err, errTooLarge) {
+		return reject(http.StatusRequestEntityTooLarge, w.maxBodyMsg)
+	}
+	if err != nil {
+		return reject(http.StatusBadRequest, "could not read body: "+err.Error())
+	}
+	defer b.Close()
+
+	vr := &validators.Request{
+		Method:     req.Method,
+		URL:        req.URL,
+		Header:     req.Header,
+		RemoteAddr: req.RemoteAddr,
+		Body:       b,
+		Now:        start,
+	}
+	if err := w.chain.Validate(req.Context(), vr); err != nil {
+		return err
+	}
+
+	// Once publishing starts it finishes or times out on its own clock: a
+	// sender hanging up must not leave half a request stored by accident.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(req.Context()), rt.Config.NATS.PublishTimeout)
+	defer cancel()
+	p := s.newPublication(w, id, start, req, b)
+	res, err := p.run(ctx, req.Header.Get(echo.HeaderContentType))
+	if err != nil {
+		if res.Published > 0 || p.started {
+			b.keepBuffer()
+		}
+		re := asRequestError(err)
+		if p.started && (re.Status >= 500 || w.anyIncremental()) {
+			re.Published, re.Partial = res.Published, true
+		}
+		return re
+	}
+	tasks = res.Published
+	status = http.StatusOK
+	return s.respondOK(c, w, id, res)
+}
+
+func newRequestID() string {
+	u, err := uuid.NewV7()
+	if err != nil {
+		// Only a failing system random source gets here.
+		return uuid.NewString()
+	}
+	return u.String()
+}
+
+func (s *Server) respondOK(c echo.Context, w *webhook, id string, res bus.BatchResult) error {
+	if r := w.respond; r != nil {
+		body := strings.NewReplacer("{request_id}", id, "{tasks}", strconv.Itoa(res.Published)).Replace(r.Body)
+		return c.Blob(r.Status, r.ContentType, []byte(body))
+	}
+	out := make([]byte, 0, 96)
+	out = append(out, `{"request_id":"`...)
+	out = append(out, id...)
+	out = append(out, `","tasks":`...)
+	out = strconv.AppendInt(out, int64(res.Published), 10)
+	if res.Published > 0 && res.Duplicates == res.Published {
+		out = append(out, `,"duplicate":true`...)
+	}
+	out = append(out, '}')
+	return c.JSONBlob(http.StatusOK, out)
+}
+
+func (w *webhook) anyIncremental() bool {
+	for _, t := range w.targets {
+		if t.splitter.Incremental() {
+			return true
+		}
+	}
+	return false
+}
+
+// itemTooLarge is the 413 for an item NATS would refuse.
+func itemTooLarge(index int, maxPayload int64) error {
+	return reject(http.StatusRequestEntityTooLarge,
+		"item "+strconv.Itoa(index)+" exceeds max payload "+configs.FormatSize(configs.Size(maxPayload)))
+}
+
+var _ = parsers.Item{}
+var _ = time.Second

@@ -1,0 +1,129 @@
+package gateway
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"golang.org/x/time/rate"
+
+	"github.com/hookgate/hookgate/configs"
+	"github.com/hookgate/hookgate/parsers"
+	"github.com/hookgate/hookgate/validators"
+)
+
+// Runtime is one immutable, fully built configuration: the gateway reads it
+// through an atomic pointer, and a reload builds a new one and swaps it in.
+type Runtime struct {
+	Config   *configs.Config
+	webhooks map[string]*webhook
+}
+
+type webhook struct {
+	cfg        configs.Webhook
+	source     string // ce-source: /webhooks/<identifier>
+	allow      string // the Allow header for 405
+	methods    []string
+	maxBody    int64
+	maxBodyMsg string
+	chain      validators.Chain
+	dedup      dedupKey
+	targets    []target
+	limiter    *rate.Limiter
+	forward    []forwardHeader
+	respond    *configs.Respond
+}
+
+// target is one incoming configuration a webhook hands its request to.
+type target struct {
+	name     string
+	subject  string
+	ceType   string
+	splitter *parsers.Splitter
+}
+
+type forwardHeader struct {
+	name      string // as written in forward_headers, the name on the task
+	canonical string // how net/http stores it on the request
+}
+
+// Build turns a loaded configuration into a Runtime. cfg must come from
+// configs.Load (defaults applied, references checked).
+func Build(cfg *configs.Config) (*Runtime, error) {
+	incoming := make(map[string]configs.Incoming, len(cfg.Incoming))
+	for _, in := range cfg.Incoming {
+		incoming[in.Name] = in
+	}
+	rt := &Runtime{Config: cfg, webhooks: make(map[string]*webhook, len(cfg.Webhooks))}
+	for i, wc := range cfg.Webhooks {
+		if wc.Disabled {
+			continue // a disabled webhook answers 404 like an unknown one
+		}
+		w, err := buildWebhook(wc, incoming)
+		if err != nil {
+			return nil, fmt.Errorf("webhooks[%d] (%s): %w", i, wc.Identifier, err)
+		}
+		rt.webhooks[wc.Identifier] = w
+	}
+	return rt, nil
+}
+
+func buildWebhook(wc configs.Webhook, incoming map[string]configs.Incoming) (*webhook, error) {
+	chain, err := validators.Build(wc.PreProcessors)
+	if err != nil {
+		return nil, err
+	}
+	w := &webhook{
+		cfg:        wc,
+		source:     "/webhooks/" + wc.Identifier,
+		methods:    wc.Methods,
+		maxBody:    int64(wc.MaxBody),
+		maxBodyMsg: "body exceeds " + configs.FormatSize(wc.MaxBody),
+		chain:      chain,
+	}
+	if len(w.methods) == 0 {
+		w.methods = []string{http.MethodPost}
+	}
+	w.allow = strings.Join(w.methods, ", ")
+	spec := wc.DedupKey
+	if spec == "" {
+		spec = validators.DedupKeyDefault(wc.PreProcessors)
+	}
+	if w.dedup, err = parseDedupKey(spec); err != nil {
+		return nil, err
+	}
+	for _, name := range append([]string{wc.Incoming}, wc.AdditionalIncoming...) {
+		in, ok := incoming[name]
+		if !ok {
+			return nil, fmt.Errorf("incoming %q is not defined", name)
+		}
+		sp, err := parsers.New(in)
+		if err != nil {
+			return nil, fmt.Errorf("incoming %q: %w", name, err)
+		}
+		w.targets = append(w.targets, target{name: in.Name, subject: in.Subject, ceType: in.Type, splitter: sp})
+	}
+	if wc.RateLimit.N > 0 {
+		perSecond := rate.Limit(float64(wc.RateLimit.N) / wc.RateLimit.Per.Seconds())
+		// Burst is one second's worth, at least one request.
+		w.limiter = rate.NewLimiter(perSecond, max(1, int(float64(perSecond)+0.5)))
+	}
+	for _, h := range wc.ForwardHeaders {
+		w.forward = append(w.forward, forwardHeader{name: h, canonical: http.CanonicalHeaderKey(h)})
+	}
+	for _, pp := range wc.PostProcessors {
+		if pp.Respond != nil {
+			w.respond = pp.Respond
+		}
+	}
+	return w, nil
+}
+
+func (w *webhook) allows(method string) bool {
+	for _, m := range w.methods {
+		if m == method {
+			return true
+		}
+	}
+	return false
+}

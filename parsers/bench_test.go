@@ -1,0 +1,117 @@
+package parsers
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/hookgate/hookgate/configs"
+	"github.com/tidwall/gjson"
+)
+
+// ordersXMLBody is about 1 MiB with n orders of about 520 bytes each.
+func ordersXMLBody(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n<Orders>\n")
+	for i := range n {
+		fmt.Fprintf(&b, `  <Order id="%d" status="released">
+    <Number>SO-%06d</Number>
+    <Customer><Name>Customer %d</Name><Email>c%d@example.com</Email></Customer>
+    <Lines>
+      <Line><Sku>SKU-%d-1</Sku><Qty>2</Qty><Price currency="EUR">9.95</Price></Line>
+      <Line><Sku>SKU-%d-2</Sku><Qty>1</Qty><Price currency="EUR">19.50</Price></Line>
+      <Line><Sku>SKU-%d-3</Sku><Qty>7</Qty><Price currency="EUR">0.99</Price></Line>
+    </Lines>
+    <Note>%s</Note>
+  </Order>
+`, i, i, i, i, i, i, i, strings.Repeat("n", 40))
+	}
+	b.WriteString("</Orders>\n")
+	return b.Bytes()
+}
+
+// json1KiB is a typical 1 KiB webhook (a GitHub-like push event).
+func json1KiB() []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"ref":"refs/heads/main","before":"6113728f27ae82c7b1a177c8d03f9e96e0adf246","after":"0000000000000000000000000000000000000000","repository":{"id":186853002,"name":"hookgate","full_name":"hookgate/hookgate","private":false,"owner":{"login":"hookgate","id":21031067},"html_url":"https://github.com/hookgate/hookgate","description":"inbound webhook gateway","fork":false},"pusher":{"name":"octocat","email":"octocat@example.com"},"commits":[`)
+	for i := 0; b.Len() < 1000; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"id":"%040d","message":"Update README %d","timestamp":"2026-11-25T15:00:00Z"}`, i, i)
+	}
+	b.WriteString(`]}`)
+	return b.Bytes()
+}
+
+func BenchmarkSplitJSON1KiB(b *testing.B) {
+	body := json1KiB()
+	for _, bc := range []struct{ name, pattern string }{{"whole", ""}, {"commits", "commits"}} {
+		s, err := New(configs.Incoming{Name: "b", Parser: "json", PatternToItems: bc.pattern})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx := context.Background()
+		yield := func(Item) error { return nil }
+		b.Run(bc.name+"/bytes", func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				if err := s.SplitBytes(ctx, "application/json", body, yield); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(bc.name+"/reader", func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			r := bytes.NewReader(body)
+			for b.Loop() {
+				r.Reset(body)
+				if err := s.Split(ctx, "application/json", r, yield); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkSplitXML2000Orders(b *testing.B) {
+	body := ordersXMLBody(2000)
+	for _, method := range []string{"full", "incremental"} {
+		b.Run(method, func(b *testing.B) {
+			s, err := New(configs.Incoming{Name: "b", Parser: "xml", ReadMethod: method, PatternToItems: "Orders.Order"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			n := 0
+			yield := func(Item) error { n++; return nil }
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			r := bytes.NewReader(body)
+			for b.Loop() {
+				r.Reset(body)
+				if err := s.Split(ctx, "application/xml", r, yield); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "items/s")
+		})
+	}
+}
+
+// BenchmarkGJSONGetBytes1KiB is the gateway's baseline: one gjson lookup on
+// the same body, to compare BenchmarkSplitJSON1KiB with.
+func BenchmarkGJSONGetBytes1KiB(b *testing.B) {
+	body := json1KiB()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if !gjson.GetBytes(body, "repository.id").Exists() {
+			b.Fatal("path missing")
+		}
+	}
+}

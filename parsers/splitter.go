@@ -1,0 +1,354 @@
+package parsers
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/hookgate/hookgate/configs"
+)
+
+// Item is one piece of a body, published as one task.
+type Item struct {
+	Data        []byte // JSON; for parser raw the body as received
+	ContentType string // application/json, or the request's Content-Type for raw
+}
+
+// Error is a rejection of the body, rendered by the gateway as SPEC §3.1 says.
+type Error struct {
+	Status  int
+	Message string
+}
+
+// Error returns the message.
+func (e *Error) Error() string { return e.Message }
+
+func reject(status int, format string, args ...any) *Error {
+	return &Error{Status: status, Message: fmt.Sprintf(format, args...)}
+}
+
+// errDepth is the SPEC's message for both JSON and XML.
+func errDepth() *Error { return reject(http.StatusBadRequest, "nesting deeper than %d", maxDepth) }
+
+// maxDepth is the deepest nesting of containers (JSON) or elements (XML) accepted.
+const maxDepth = 512
+
+const jsonType = "application/json"
+
+// Splitter splits bodies for one incoming configuration. It is immutable and
+// safe for concurrent use.
+type Splitter struct {
+	name        string
+	parser      string
+	incremental bool
+	pat         pattern
+	acceptEmpty bool
+	maxItems    int
+	xmlCast     bool
+	formField   string
+	csvComma    rune
+	jsonPool    sync.Pool // *jsonWalker, reused across requests (never shared with items)
+}
+
+// New builds the splitter of one incoming configuration. Empty fields take the
+// SPEC defaults (parser auto, read_method full, on_empty reject, max_items
+// 100000, csv delimiter ",").
+func New(in configs.Incoming) (*Splitter, error) {
+	s := &Splitter{name: in.Name, parser: in.Parser, maxItems: in.MaxItems, xmlCast: in.XML.Cast, formField: in.Form.JSONField, csvComma: ','}
+	if s.parser == "" {
+		s.parser = "auto"
+	}
+	switch s.parser {
+	case "auto", "json", "xml", "form", "csv", "raw":
+	default:
+		return nil, fmt.Errorf("incoming %q: parser %q is unknown; use auto, json, xml, form, csv or raw", in.Name, in.Parser)
+	}
+	switch in.ReadMethod {
+	case "", "full":
+	case "incremental":
+		s.incremental = true
+	default:
+		return nil, fmt.Errorf("incoming %q: read_method %q is unknown; use full or incremental", in.Name, in.ReadMethod)
+	}
+	switch in.OnEmpty {
+	case "", "reject":
+	case "accept":
+		s.acceptEmpty = true
+	default:
+		return nil, fmt.Errorf("incoming %q: on_empty %q is unknown; use reject or accept", in.Name, in.OnEmpty)
+	}
+	if s.maxItems < 0 {
+		return nil, fmt.Errorf("incoming %q: max_items %d is negative; use a positive number (default 100000)", in.Name, in.MaxItems)
+	}
+	if s.maxItems == 0 {
+		s.maxItems = 100000
+	}
+	pat, err := parsePattern(in.PatternToItems)
+	if err != nil {
+		return nil, fmt.Errorf("incoming %q: %w", in.Name, err)
+	}
+	s.pat = pat
+	if s.parser == "raw" && len(pat.segs) > 0 {
+		return nil, fmt.Errorf("incoming %q: pattern_to_items is not allowed with parser raw; remove it or choose another parser", in.Name)
+	}
+	if d := in.CSV.Delimiter; d != "" {
+		r, size := utf8.DecodeRuneInString(d)
+		if size != len(d) || r == utf8.RuneError || r == '"' || r == '\r' || r == '\n' || r == 0xFEFF {
+			return nil, fmt.Errorf("incoming %q: csv.delimiter %q must be one character other than a quote or a line break", in.Name, d)
+		}
+		s.csvComma = r
+	}
+	s.jsonPool.New = func() any { return new(jsonWalker) }
+	return s, nil
+}
+
+// Incremental reports whether items are handed out as they are read.
+func (s *Splitter) Incremental() bool { return s.incremental }
+
+// Split reads body and calls yield once per item, in document order. Item.Data
+// is never modified or reused by the splitter after yield returns. An error
+// from yield stops the split and is returned as-is; rejections of the body are
+// *Error values; errors reading body are returned wrapped.
+func (s *Splitter) Split(ctx context.Context, contentType string, body io.Reader, yield func(Item) error) error {
+	kind, rej := s.kindFor(contentType)
+	if rej != nil {
+		return rej
+	}
+	if s.incremental {
+		return s.splitStream(ctx, kind, contentType, body, yield)
+	}
+	buf, err := readAll(body)
+	if err != nil {
+		return err
+	}
+	return s.splitFull(ctx, kind, contentType, buf, yield)
+}
+
+// SplitBytes is Split for a body already in memory, in read_method full
+// whatever the configuration says. Items may be sub-slices of body, so the
+// caller must not modify body while it holds items.
+func (s *Splitter) SplitBytes(ctx context.Context, contentType string, body []byte, yield func(Item) error) error {
+	kind, rej := s.kindFor(contentType)
+	if rej != nil {
+		return rej
+	}
+	return s.splitFull(ctx, kind, contentType, body, yield)
+}
+
+// splitFull parses all of body, then yields; a malformed body yields nothing.
+func (s *Splitter) splitFull(ctx context.Context, kind, contentType string, body []byte, yield func(Item) error) error {
+	if body == nil {
+		body = []byte{} // the walkers read from a reader when body is nil
+	}
+	switch kind {
+	case "raw":
+		return yield(Item{Data: body, ContentType: contentType})
+	case "json":
+		return s.yieldJSON(ctx, body, yield)
+	}
+	var items [][]byte
+	collect := func(b []byte) error {
+		if len(items) == s.maxItems {
+			return s.tooMany()
+		}
+		items = append(items, b)
+		return nil
+	}
+	var err error
+	switch kind {
+	case "xml":
+		err = s.walkXML(body, nil, contentType, true, collect)
+	case "form":
+		err = s.walkForm(body, collect)
+	case "csv":
+		err = s.walkCSV(bytes.NewReader(body), true, collect)
+	}
+	if err != nil {
+		return err
+	}
+	if len(items) == 0 {
+		return s.empty()
+	}
+	for i, b := range items {
+		if i&255 == 255 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if err := yield(Item{Data: b, ContentType: jsonType}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// yieldJSON is the full-mode JSON path: it allocates nothing per request
+// beyond what the pooled walker already holds.
+func (s *Splitter) yieldJSON(ctx context.Context, body []byte, yield func(Item) error) error {
+	w := s.jsonPool.Get().(*jsonWalker)
+	defer s.jsonPool.Put(w)
+	items, err := w.collect(body, s.pat, s.maxItems)
+	defer clear(items) // the pool must not keep the body alive
+	switch {
+	case err == errTooMany:
+		return s.tooMany()
+	case err != nil:
+		return err
+	case len(items) == 0:
+		return s.empty()
+	}
+	for i, b := range items {
+		if i&255 == 255 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if err := yield(Item{Data: b, ContentType: jsonType}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// splitStream yields items as the walker finds them.
+func (s *Splitter) splitStream(ctx context.Context, kind, contentType string, body io.Reader, yield func(Item) error) error {
+	n := 0
+	emit := func(b []byte) error {
+		if n == s.maxItems {
+			return s.tooMany()
+		}
+		n++
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return yield(Item{Data: b, ContentType: jsonType})
+	}
+	var err error
+	switch kind {
+	case "raw":
+		buf, err := readAll(body)
+		if err != nil {
+			return err
+		}
+		return yield(Item{Data: buf, ContentType: contentType})
+	case "json":
+		w := s.jsonPool.Get().(*jsonWalker)
+		err = w.run(nil, body, s.pat, 0, func(b []byte) error { return emit(bytes.Clone(b)) })
+		s.jsonPool.Put(w)
+	case "xml":
+		err = s.walkXML(nil, body, contentType, false, emit)
+	case "form":
+		// Form bodies are one document (its fields may come in any order), so
+		// they are read whole in both modes.
+		buf, rerr := readAll(body)
+		if rerr != nil {
+			return rerr
+		}
+		err = s.walkForm(buf, func(b []byte) error { return emit(bytes.Clone(b)) })
+	case "csv":
+		err = s.walkCSV(body, false, func(b []byte) error { return emit(bytes.Clone(b)) })
+	}
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return s.empty()
+	}
+	return nil
+}
+
+func (s *Splitter) tooMany() *Error {
+	return reject(http.StatusRequestEntityTooLarge, "more than %d items", s.maxItems)
+}
+
+func (s *Splitter) empty() error {
+	if s.acceptEmpty {
+		return nil
+	}
+	if len(s.pat.segs) == 0 {
+		return reject(http.StatusUnprocessableEntity, "the body has no items")
+	}
+	return reject(http.StatusUnprocessableEntity, "pattern_to_items %q matched nothing", s.pat.text)
+}
+
+// kindFor resolves parser auto from the Content-Type.
+func (s *Splitter) kindFor(contentType string) (string, *Error) {
+	if s.parser != "auto" {
+		return s.parser, nil
+	}
+	mt := mediaType(contentType)
+	switch {
+	case strings.EqualFold(mt, "application/json") || hasSuffixFold(mt, "+json"):
+		return "json", nil
+	case strings.EqualFold(mt, "application/xml") || strings.EqualFold(mt, "text/xml") || hasSuffixFold(mt, "+xml"):
+		return "xml", nil
+	case strings.EqualFold(mt, "application/x-www-form-urlencoded"):
+		return "form", nil
+	case strings.EqualFold(mt, "text/csv"):
+		return "csv", nil
+	}
+	if mt == "" {
+		return "", reject(http.StatusUnsupportedMediaType, "missing Content-Type; parser auto accepts JSON, XML, form-urlencoded and text/csv bodies")
+	}
+	return "", reject(http.StatusUnsupportedMediaType, "unsupported Content-Type %q; parser auto accepts JSON, XML, form-urlencoded and text/csv bodies", mt)
+}
+
+// mediaType is the type/subtype of a Content-Type, without parameters; it
+// does not allocate, unlike mime.ParseMediaType.
+func mediaType(ct string) string {
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	return strings.TrimSpace(ct)
+}
+
+// mediaParam returns the value of parameter name in a Content-Type, or "".
+func mediaParam(ct, name string) string {
+	for {
+		i := strings.IndexByte(ct, ';')
+		if i < 0 {
+			return ""
+		}
+		ct = ct[i+1:]
+		part := ct
+		if j := strings.IndexByte(part, ';'); j >= 0 {
+			part = part[:j]
+		}
+		k, v, ok := strings.Cut(part, "=")
+		if ok && strings.EqualFold(strings.TrimSpace(k), name) {
+			return strings.Trim(strings.TrimSpace(v), `"`)
+		}
+	}
+}
+
+func hasSuffixFold(s, suffix string) bool {
+	return len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix)
+}
+
+// readAll reads the whole body, sizing the buffer once when the reader knows
+// its length.
+func readAll(r io.Reader) ([]byte, error) {
+	size := 512
+	if l, ok := r.(interface{ Len() int }); ok {
+		size = l.Len() + 1 // +1 so the final Read sees EOF without growing
+	}
+	buf := make([]byte, 0, size)
+	for {
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read body: %w", err)
+		}
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+	}
+}

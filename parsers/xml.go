@@ -1,0 +1,355 @@
+package parsers
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"golang.org/x/net/html/charset"
+)
+
+// xmlFrame is the pattern state of one open element that is not inside an item.
+type xmlFrame struct {
+	state    int            // pattern state for the children, or dSkip
+	count    int            // children named segs[state] so far (for a following index)
+	counts   map[string]int // per name, for * followed by an index
+	track    bool           // the element's attributes and #text may be items
+	hasChild bool
+	hasAttr  bool
+	pre      string // text before any child (mxj keeps this one as #text)
+	post     string // text after a child or with attributes
+	preSet   bool
+	postSet  bool
+}
+
+// xmlWalker walks the tokens of one XML body once, matches the pattern on the
+// way and converts each selected element as mxj does (see xmltree.go).
+type xmlWalker struct {
+	s      *Splitter
+	sc     xmlScanner
+	names  []string   // open elements (qualified names), to check end tags
+	frames []xmlFrame // parallel to names
+	tree   xmlTree
+	build  int // len(names) before the item being built was opened; -1 none
+	wrap   bool
+	full   bool
+	out    []byte
+	emit   func([]byte) error
+}
+
+// errReader remembers a read error, so a failing body is reported as a read
+// failure and not as the sender's malformed input.
+type errReader struct {
+	r   io.Reader
+	err error
+}
+
+func (e *errReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF {
+		e.err = err
+	}
+	return n, err
+}
+
+// walkXML splits an XML body, from body when it is in memory, else from r.
+// In full mode items are sub-slices of one output buffer that is never
+// reused; otherwise each item is its own copy.
+func (s *Splitter) walkXML(body []byte, r io.Reader, contentType string, full bool, emit func([]byte) error) error {
+	w := &xmlWalker{s: s, build: -1, full: full, emit: emit}
+	if full {
+		w.out = make([]byte, 0, len(body)) // JSON items are about as long as their XML
+	}
+	var er *errReader
+	if body == nil {
+		er = &errReader{r: r}
+		br := bufio.NewReaderSize(er, 32<<10)
+		head, _ := br.Peek(1024)
+		skip, label, err := xmlCharset(head, contentType)
+		if err != nil {
+			return err
+		}
+		_, _ = br.Discard(skip)
+		in := io.Reader(br)
+		if label != "" {
+			if in, err = charset.NewReaderLabel(label, br); err != nil {
+				return err
+			}
+		}
+		w.sc.reset(nil, in, nil)
+	} else {
+		skip, label, err := xmlCharset(body[:min(len(body), 1024)], contentType)
+		if err != nil {
+			return err
+		}
+		if label == "" {
+			w.sc.reset(body[skip:], nil, nil)
+		} else {
+			in, err := charset.NewReaderLabel(label, bytes.NewReader(body[skip:]))
+			if err != nil {
+				return err
+			}
+			w.sc.reset(nil, in, nil)
+		}
+	}
+	err := w.walk()
+	if er != nil && er.err != nil {
+		return fmt.Errorf("read body: %w", er.err)
+	}
+	if err == errReadFailed {
+		return fmt.Errorf("read body: %w", w.sc.rerr) // a transcoder failure
+	}
+	return err
+}
+
+func (w *xmlWalker) walk() error {
+	segs := w.s.pat.segs
+	doc := xmlFrame{state: 0}
+	rootDone := false
+	sc := &w.sc
+	for {
+		tok, err := sc.next()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case tEOF:
+			switch {
+			case len(w.names) > 0:
+				return w.syntax("unexpected end of input, <%s> is not closed", w.names[len(w.names)-1])
+			case !rootDone:
+				return w.syntax("no root element")
+			}
+			return nil
+		case tStart:
+			if rootDone {
+				return w.syntax("second root element <%s>; a document has one", sc.qname)
+			}
+			if len(w.names) == maxDepth {
+				return errDepth()
+			}
+			if err := w.start(&doc, segs); err != nil {
+				return err
+			}
+			if sc.selfClose {
+				if rootDone, err = w.end(); err != nil {
+					return err
+				}
+			}
+		case tEnd:
+			if len(w.names) == 0 {
+				return w.syntax("unexpected end element </%s>", sc.nameBuf)
+			}
+			if open := w.names[len(w.names)-1]; open != string(sc.nameBuf) {
+				return w.syntax("element <%s> closed by </%s>", open, sc.nameBuf)
+			}
+			if rootDone, err = w.end(); err != nil {
+				return err
+			}
+		case tText:
+			if len(w.names) == 0 {
+				if len(bytes.Trim(sc.text, trimSet)) > 0 {
+					return w.syntax("text outside the root element")
+				}
+				continue
+			}
+			if w.build >= 0 {
+				w.tree.chars(sc.text)
+				continue
+			}
+			if f := &w.frames[len(w.frames)-1]; f.track {
+				f.addText(sc.text)
+			}
+		}
+	}
+}
+
+// start handles a start tag: inside an item it extends the tree, otherwise it
+// matches the element against the pattern.
+func (w *xmlWalker) start(doc *xmlFrame, segs []segment) error {
+	sc := &w.sc
+	w.names = append(w.names, sc.qname)
+	if w.build >= 0 {
+		w.tree.open(sc.local, sc.attrs)
+		w.frames = append(w.frames, xmlFrame{state: dSkip})
+		return nil
+	}
+	parent := doc
+	if len(w.frames) > 0 {
+		parent = &w.frames[len(w.frames)-1]
+	}
+	d := dSkip
+	if len(segs) == 0 {
+		w.wrap = true // no pattern: the item is the document, {root: value}
+		d = 0
+	} else if parent.state >= 0 {
+		d = w.childState(parent, sc.local)
+	}
+	if d == len(segs) {
+		w.build = len(w.names) - 1
+		w.tree.reset()
+		w.tree.open(sc.local, sc.attrs)
+		w.frames = append(w.frames, xmlFrame{state: dSkip})
+		return nil
+	}
+	f := xmlFrame{state: dSkip}
+	if d >= 0 {
+		f.state = d
+		seg := segs[d]
+		f.track = d+1 == len(segs) && (seg.kind == segStar || strings.HasPrefix(seg.key, "-") || seg.key == "#text")
+		f.hasAttr = len(sc.attrs) > 0
+	}
+	w.frames = append(w.frames, f)
+	if f.track {
+		return w.attrItems(segs[d], sc.attrs)
+	}
+	return nil
+}
+
+// end closes the innermost element; it reports whether that was the root.
+func (w *xmlWalker) end() (bool, error) {
+	w.names = w.names[:len(w.names)-1]
+	f := w.frames[len(w.frames)-1]
+	w.frames = w.frames[:len(w.frames)-1]
+	if len(w.frames) > 0 {
+		w.frames[len(w.frames)-1].hasChild = true
+	}
+	rootDone := len(w.names) == 0
+	if w.build >= 0 {
+		w.tree.close()
+		if len(w.names) == w.build {
+			w.build = -1
+			return rootDone, w.item()
+		}
+		return rootDone, nil
+	}
+	if f.track && (f.hasAttr || f.hasChild) {
+		if text, ok := f.text(); ok {
+			return rootDone, w.scalarItem(text)
+		}
+	}
+	return rootDone, nil
+}
+
+// childState is the pattern state of a child element named local of a frame
+// in state f.state, or dSkip. A numeric segment after a name counts that
+// name's siblings, so one element and a repeated one mean the same.
+func (w *xmlWalker) childState(f *xmlFrame, local string) int {
+	segs := w.s.pat.segs
+	seg := segs[f.state]
+	if seg.kind != segStar && (seg.kind != segKey || seg.key != local) {
+		return dSkip
+	}
+	next := f.state + 1
+	if next < len(segs) && segs[next].kind == segIndex {
+		var k int
+		if seg.kind == segStar {
+			if f.counts == nil {
+				f.counts = make(map[string]int)
+			}
+			k = f.counts[local]
+			f.counts[local]++
+		} else {
+			k = f.count
+			f.count++
+		}
+		if k != segs[next].index {
+			return dSkip
+		}
+		next++
+	}
+	return next
+}
+
+// attrItems yields the attributes a final segment (* or -name) selects.
+func (w *xmlWalker) attrItems(seg segment, attrs []rawAttr) error {
+	for i, a := range attrs {
+		if seg.kind != segStar && (len(seg.key) != len(a.local)+1 || seg.key[0] != '-' || seg.key[1:] != a.local) {
+			continue
+		}
+		if lastAttr(attrs, i) {
+			if err := w.scalarItem(a.val); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// lastAttr reports whether attrs[i] is the last one with its local name (mxj
+// keeps the last of duplicates such as a and ns:a).
+func lastAttr(attrs []rawAttr, i int) bool {
+	for _, b := range attrs[i+1:] {
+		if b.local == attrs[i].local {
+			return false
+		}
+	}
+	return true
+}
+
+func (w *xmlWalker) scalarItem(text []byte) error {
+	start := w.begin()
+	w.out = appendScalar(w.out, text, w.s.xmlCast)
+	return w.finish(start)
+}
+
+// item converts the element just built and hands it out.
+func (w *xmlWalker) item() error {
+	start := w.begin()
+	if w.wrap {
+		w.out = append(w.out, '{')
+		w.out = appendJSONString(w.out, w.tree.nodes[0].name)
+		w.out = append(w.out, ':')
+	}
+	w.out = w.tree.appendValue(w.out, 0, w.s.xmlCast)
+	if w.wrap {
+		w.out = append(w.out, '}')
+	}
+	return w.finish(start)
+}
+
+func (w *xmlWalker) begin() int {
+	if !w.full {
+		w.out = w.out[:0]
+	}
+	return len(w.out)
+}
+
+func (w *xmlWalker) finish(start int) error {
+	if w.full {
+		// Earlier items keep pointing into older arrays when append grows
+		// out; nothing ever writes below len(out), so they stay intact.
+		return w.emit(w.out[start:len(w.out):len(w.out)])
+	}
+	return w.emit(bytes.Clone(w.out))
+}
+
+// syntax is a 400 at the start of the current token.
+func (w *xmlWalker) syntax(format string, args ...any) error {
+	return reject(http.StatusBadRequest, "invalid XML at line %d, column %d: %s", w.sc.line, w.sc.col, fmt.Sprintf(format, args...))
+}
+
+func (f *xmlFrame) addText(t []byte) {
+	t = bytes.Trim(t, trimSet)
+	if len(t) == 0 {
+		return
+	}
+	if !f.hasAttr && !f.hasChild {
+		f.pre, f.preSet = string(t), true
+	} else {
+		f.post, f.postSet = string(t), true
+	}
+}
+
+func (f *xmlFrame) text() ([]byte, bool) {
+	switch {
+	case f.preSet:
+		return []byte(f.pre), true
+	case f.postSet:
+		return []byte(f.post), true
+	}
+	return nil, false
+}

@@ -1,0 +1,254 @@
+package parsers
+
+import (
+	"bytes"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// The conversion follows clbanning/mxj/v2 (xmlToMapParser) with its default
+// settings: local names as keys, attributes as "-name" (the last of
+// duplicates wins), text trimmed of "\t\r\b\n " and kept as "#text" beside
+// attributes or children, repeated siblings as arrays, an empty element as "",
+// values cast only when asked. Of several text chunks, mxj keeps the last one
+// before the first child if there was any, else the last one after. Keys are
+// written in document order (attributes, #text, then children by first
+// appearance) instead of mxj's sorted order.
+
+// trimSet is the set mxj trims from text (trimRunes).
+const trimSet = "\t\r\b\n "
+
+type span struct{ start, end int32 }
+
+// xnode is one element of the item being built; nodes live in one arena.
+type xnode struct {
+	name            string
+	attrStart       int32
+	attrEnd         int32
+	first, last     int32 // children
+	next            int32 // next sibling
+	pre, post       span
+	preSet, postSet bool
+	done            bool // already written as part of a sibling group
+}
+
+type xattr struct {
+	key string
+	val span
+}
+
+// xmlTree holds one selected element while it is read; it is reset for the
+// next item, so memory is bounded by the largest item.
+type xmlTree struct {
+	nodes []xnode
+	attrs []xattr
+	text  []byte
+	stack []int32
+}
+
+func (t *xmlTree) reset() {
+	t.nodes, t.attrs, t.text, t.stack = t.nodes[:0], t.attrs[:0], t.text[:0], t.stack[:0]
+}
+
+func (t *xmlTree) addText(s []byte) span {
+	start := int32(len(t.text))
+	t.text = append(t.text, s...)
+	return span{start, int32(len(t.text))}
+}
+
+func (t *xmlTree) str(s span) []byte { return t.text[s.start:s.end] }
+
+func (t *xmlTree) open(local string, attrs []rawAttr) {
+	id := int32(len(t.nodes))
+	n := xnode{name: local, first: -1, last: -1, next: -1, attrStart: int32(len(t.attrs))}
+	var seen map[string]int32 // only for elements with many attributes
+	for _, a := range attrs {
+		val := t.addText(a.val)
+		dup := int32(-1)
+		if len(attrs) <= 16 {
+			for j := n.attrStart; j < int32(len(t.attrs)); j++ {
+				if t.attrs[j].key == a.local {
+					dup = j
+				}
+			}
+		} else {
+			if seen == nil {
+				seen = make(map[string]int32, len(attrs))
+			}
+			if j, ok := seen[a.local]; ok {
+				dup = j
+			} else {
+				seen[a.local] = int32(len(t.attrs))
+			}
+		}
+		if dup >= 0 {
+			t.attrs[dup].val = val
+			continue
+		}
+		t.attrs = append(t.attrs, xattr{key: a.local, val: val})
+	}
+	n.attrEnd = int32(len(t.attrs))
+	if len(t.stack) > 0 {
+		p := &t.nodes[t.stack[len(t.stack)-1]]
+		if p.last >= 0 {
+			t.nodes[p.last].next = id
+		} else {
+			p.first = id
+		}
+		p.last = id
+	}
+	t.nodes = append(t.nodes, n)
+	t.stack = append(t.stack, id)
+}
+
+func (t *xmlTree) close() { t.stack = t.stack[:len(t.stack)-1] }
+
+func (t *xmlTree) chars(s []byte) {
+	s = bytes.Trim(s, trimSet)
+	if len(s) == 0 {
+		return
+	}
+	n := &t.nodes[t.stack[len(t.stack)-1]]
+	if n.attrEnd == n.attrStart && n.first < 0 {
+		n.pre, n.preSet = t.addText(s), true
+	} else {
+		n.post, n.postSet = t.addText(s), true
+	}
+}
+
+// appendValue writes node id's value as mxj would map it.
+func (t *xmlTree) appendValue(b []byte, id int32, cast bool) []byte {
+	n := &t.nodes[id]
+	if n.attrStart == n.attrEnd && n.first < 0 {
+		if n.preSet {
+			return appendScalar(b, t.str(n.pre), cast)
+		}
+		return append(b, `""`...)
+	}
+	b = append(b, '{')
+	comma := false
+	for _, a := range t.attrs[n.attrStart:n.attrEnd] {
+		b = appendKey(b, comma, "-", a.key)
+		b = appendScalar(b, t.str(a.val), cast)
+		comma = true
+	}
+	if n.preSet || n.postSet {
+		text := n.post
+		if n.preSet {
+			text = n.pre
+		}
+		b = appendKey(b, comma, "", "#text")
+		b = appendScalar(b, t.str(text), cast)
+		comma = true
+	}
+	nkids := 0
+	for c := n.first; c >= 0; c = t.nodes[c].next {
+		nkids++
+	}
+	if nkids > 32 {
+		return append(t.appendGroups(b, n, comma, cast), '}')
+	}
+	for c := n.first; c >= 0; c = t.nodes[c].next {
+		if t.nodes[c].done {
+			continue
+		}
+		name := t.nodes[c].name
+		multi := false
+		for d := t.nodes[c].next; d >= 0; d = t.nodes[d].next {
+			if t.nodes[d].name == name {
+				multi = true
+				break
+			}
+		}
+		b = appendKey(b, comma, "", name)
+		comma = true
+		if !multi {
+			b = t.appendValue(b, c, cast)
+			continue
+		}
+		b = append(b, '[')
+		for d, first := c, true; d >= 0; d = t.nodes[d].next {
+			if t.nodes[d].name != name {
+				continue
+			}
+			t.nodes[d].done = true
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = t.appendValue(b, d, cast)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+// appendGroups writes the children of an element with many of them, grouped
+// by name through a map so that hostile input cannot make it quadratic.
+func (t *xmlTree) appendGroups(b []byte, n *xnode, comma bool, cast bool) []byte {
+	groups := make(map[string][]int32)
+	var order []string
+	for c := n.first; c >= 0; c = t.nodes[c].next {
+		name := t.nodes[c].name
+		if _, ok := groups[name]; !ok {
+			order = append(order, name)
+		}
+		groups[name] = append(groups[name], c)
+	}
+	for _, name := range order {
+		b = appendKey(b, comma, "", name)
+		comma = true
+		ids := groups[name]
+		if len(ids) == 1 {
+			b = t.appendValue(b, ids[0], cast)
+			continue
+		}
+		b = append(b, '[')
+		for i, id := range ids {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = t.appendValue(b, id, cast)
+		}
+		b = append(b, ']')
+	}
+	return b
+}
+
+func appendKey(b []byte, comma bool, prefix, key string) []byte {
+	if comma {
+		b = append(b, ',')
+	}
+	b = append(b, '"')
+	b = append(b, prefix...)
+	b = appendJSONBody(b, key)
+	return append(b, '"', ':')
+}
+
+// appendScalar writes an XML text or attribute value: a string, or with cast
+// a number or boolean where mxj's cast would make one.
+func appendScalar(b, s []byte, cast bool) []byte {
+	if !cast {
+		return appendJSONString(b, s)
+	}
+	switch strings.ToLower(string(s)) {
+	case "nan", "inf", "-inf":
+		return appendJSONString(b, s)
+	}
+	if f, err := strconv.ParseFloat(string(s), 64); err == nil {
+		if math.IsInf(f, 0) || math.IsNaN(f) {
+			return appendJSONString(b, s) // JSON has no such numbers
+		}
+		return appendFloat(b, f)
+	}
+	if len(s) > 0 && len(s) < 6 {
+		switch s[0] {
+		case 't', 'T', 'f', 'F':
+			if v, err := strconv.ParseBool(string(s)); err == nil {
+				return strconv.AppendBool(b, v)
+			}
+		}
+	}
+	return appendJSONString(b, s)
+}

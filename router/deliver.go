@@ -1,0 +1,190 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"mime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+)
+
+// Headers added to a dead letter (SPEC §6).
+const (
+	// HeaderError says why the task was not delivered.
+	HeaderError = "hookgate-error"
+	// HeaderStatus is the last HTTP status, "0" when none came.
+	HeaderStatus = "hookgate-status"
+	// HeaderAttempts is how many deliveries were attempted.
+	HeaderAttempts = "hookgate-attempts"
+	// HeaderRoute names the route.
+	HeaderRoute = "hookgate-route"
+	// HeaderOutgoing names the outgoing configuration.
+	HeaderOutgoing = "hookgate-outgoing"
+	// HeaderOrigMsgID keeps the task's own Nats-Msg-Id, which the dead
+	// letter cannot carry (see deadLetter); a replay restores it from here.
+	HeaderOrigMsgID = "hookgate-msg-id"
+)
+
+// dlqPublishTimeout bounds the wait for the dead-letter stream's ack.
+const dlqPublishTimeout = 10 * time.Second
+
+// handle settles one task of a pair: skip it (filter), deliver it, schedule
+// a retry, or dead-letter it. Every path ends in exactly one of Ack, Nak or
+// NakWithDelay, so JetStream always knows where the task stands.
+func (r *Router) handle(p *pair, msg jetstream.Msg, log *zap.Logger) {
+	attempt := 1
+	var stream string
+	var seq uint64
+	if meta, err := msg.Metadata(); err == nil {
+		attempt = int(meta.NumDelivered)
+		stream, seq = meta.Stream, meta.Sequence.Stream
+	}
+	id := msg.Headers().Get("ce-id")
+	if id == "" {
+		// Not a hookgate task; the stream position is still a stable key.
+		id = fmt.Sprintf("%s-%d", stream, seq)
+	}
+	log = log.With(zap.String("task_id", id), zap.Int("attempt", attempt))
+	data := msg.Data()
+	if !p.route.filter.match(data) {
+		r.settle(log, "ack filtered", msg.Ack())
+		return
+	}
+	body, contentType, err := p.render(data, msg.Headers().Get("content-type"))
+	if err != nil {
+		r.deadLetter(p, msg, log, &deliveryError{err: err}, attempt, stream, seq)
+		return
+	}
+
+	stopBeat := r.heartbeat(msg, p.consumer.AckWait)
+	start := time.Now()
+	derr := p.dest.send(r.abortCtx, r.stopCtx, body, contentType, id)
+	stopBeat()
+
+	switch {
+	case derr == nil:
+		log.Debug("delivered", zap.Duration("took", time.Since(start)))
+		r.settle(log, "ack", msg.Ack())
+	case errors.Is(derr, errStopping) || r.abortCtx.Err() != nil:
+		// Not the destination's fault: give the task straight back.
+		r.settle(log, "nak", msg.Nak())
+	case derr.retryable && attempt < p.dest.cfg.Retry.MaxAttempts:
+		delay := backoff(p.dest.cfg.Retry, attempt, nil)
+		if derr.hasRetry {
+			delay = min(derr.retryAfter, p.dest.cfg.Retry.MaxInterval)
+		}
+		log.Info("delivery failed, will retry", zap.Int("status", derr.status), zap.Duration("delay", delay), zap.Error(derr))
+		r.settle(log, "nak with delay", msg.NakWithDelay(delay))
+	default:
+		r.deadLetter(p, msg, log, derr, attempt, stream, seq)
+	}
+}
+
+// render is the request body and its Content-Type: the item transformed,
+// then encoded as the outgoing's format. A non-JSON task (the raw parser)
+// passes through unchanged with its own type when nothing is to be done to it.
+func (p *pair) render(data []byte, taskType string) ([]byte, string, error) {
+	if taskType != "" && !isJSON(taskType) && len(p.route.transform) == 0 && p.dest.cfg.Format == "json" {
+		return data, taskType, nil
+	}
+	body, err := p.route.transform.apply(data)
+	if err != nil {
+		return nil, "", err
+	}
+	if p.dest.cfg.Format == "xml" {
+		body, err = encodeXML(body, p.dest.cfg.RootElement)
+		return body, "application/xml", err
+	}
+	return body, "application/json", nil
+}
+
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+}
+
+// heartbeat tells JetStream the task is still being worked on, so that a
+// slow call or a rate-limit wait does not run past AckWait into a second
+// delivery. The returned func stops it.
+func (r *Router) heartbeat(msg jetstream.Msg, ackWait time.Duration) func() {
+	every := r.heartbeatAt(ackWait)
+	if every <= 0 {
+		return func() {}
+	}
+	// A re-armed timer rather than a goroutine per task: most deliveries
+	// end long before the first beat.
+	var mu sync.Mutex
+	stopped := false
+	var t *time.Timer
+	mu.Lock()
+	t = time.AfterFunc(every, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !stopped {
+			_ = msg.InProgress()
+			t.Reset(every)
+		}
+	})
+	mu.Unlock()
+	return func() {
+		mu.Lock()
+		stopped = true
+		mu.Unlock()
+		t.Stop()
+	}
+}
+
+// deadLetter publishes the task to dlq.<route>.<outgoing> with its body and
+// headers plus the hookgate-* headers, waits for the ack, then acks the task.
+// If the dead-letter stream does not take it, the task is retried later
+// rather than lost.
+//
+// Nats-Msg-Id is the one header replaced: kept, JetStream would drop the
+// dead letter of a second pair (or a second failure after a replay) of the
+// same task as a duplicate. The original is kept in hookgate-msg-id; the new
+// id still de-duplicates a repeat of this very dead letter after a crash.
+func (r *Router) deadLetter(p *pair, msg jetstream.Msg, log *zap.Logger, derr *deliveryError, attempt int, stream string, seq uint64) {
+	out := nats.NewMsg(p.dlq)
+	out.Data = msg.Data()
+	for k, v := range msg.Headers() {
+		out.Header[k] = slices.Clone(v)
+	}
+	if orig := out.Header.Get(nats.MsgIdHdr); orig != "" {
+		out.Header.Set(HeaderOrigMsgID, orig)
+	}
+	if stream != "" {
+		out.Header.Set(nats.MsgIdHdr, fmt.Sprintf("dlq/%s/%s/%d", p.consumer.Durable, stream, seq))
+	} else {
+		out.Header.Del(nats.MsgIdHdr)
+	}
+	out.Header.Set(HeaderError, derr.Error())
+	out.Header.Set(HeaderStatus, strconv.Itoa(derr.status))
+	out.Header.Set(HeaderAttempts, strconv.Itoa(attempt))
+	out.Header.Set(HeaderRoute, p.route.name)
+	out.Header.Set(HeaderOutgoing, p.dest.cfg.Name)
+
+	ctx, cancel := context.WithTimeout(context.Background(), dlqPublishTimeout)
+	defer cancel()
+	if _, err := r.js.PublishMsg(ctx, out); err != nil {
+		log.Error("dead letter not stored, will retry", zap.String("subject", p.dlq), zap.Error(err))
+		r.settle(log, "nak with delay", msg.NakWithDelay(backoff(p.dest.cfg.Retry, attempt, nil)))
+		return
+	}
+	log.Warn("dead letter", zap.String("subject", p.dlq), zap.Int("status", derr.status), zap.String("error", derr.Error()))
+	r.settle(log, "ack dead letter", msg.Ack())
+}
+
+// settle logs a failed Ack/Nak; the task is then redelivered after AckWait.
+func (r *Router) settle(log *zap.Logger, what string, err error) {
+	if err != nil {
+		log.Warn(what+" failed; JetStream redelivers after ack_wait", zap.Error(err))
+	}
+}

@@ -1,0 +1,316 @@
+// Package router moves tasks from incoming subjects to outgoing HTTP systems
+// (SPEC §6): routes filter and transform the items, and every (route,
+// outgoing) pair is delivered at least once through its own durable
+// JetStream pull consumer, which several hookgate processes share. Retries
+// use JetStream redelivery so that they survive restarts; what cannot be
+// delivered goes to the dead letters on dlq.<route>.<outgoing>.
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/hookgate/hookgate/configs"
+)
+
+// Router delivers the tasks of every enabled route. Build it with New, run
+// it with Start and end it with Stop; it is not restarted after Stop.
+type Router struct {
+	js     jetstream.JetStream
+	log    *zap.Logger
+	stream string
+	pairs  []*pair
+	dests  []*destination
+
+	mu      sync.Mutex
+	started bool
+
+	wg sync.WaitGroup // fetch loops and deliveries under way
+	// stopCtx ends fetching and rate-limit waits when Stop begins; abortCtx
+	// ends HTTP calls still running when Stop's context expires.
+	stopCtx     context.Context
+	stopNow     context.CancelFunc
+	abortCtx    context.Context
+	abortNow    context.CancelFunc
+	heartbeatAt func(ackWait time.Duration) time.Duration
+}
+
+// route is one compiled route.
+type route struct {
+	name      string
+	filter    filter
+	transform transform
+}
+
+// pair is one (route, outgoing) delivery: its consumer and its settings.
+type pair struct {
+	route    *route
+	dest     *destination
+	consumer jetstream.ConsumerConfig
+	dlq      string
+	slots    int // deliveries in flight in this process
+}
+
+// New builds every route of cfg (defaults applied and cross-references
+// checked by configs.Load) on js. Streams exist already:
+// cfg.NATS.Stream.Name capturing "tasks.>", and "HOOKGATE_DLQ" capturing
+// "dlq.>". Disabled routes get no consumer.
+func New(cfg *configs.Config, js jetstream.JetStream, log *zap.Logger, version string) (*Router, error) {
+	if cfg == nil || js == nil {
+		return nil, errors.New("router.New: config and JetStream are required")
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	stream := cfg.NATS.Stream.Name
+	if stream == "" {
+		stream = "HOOKGATE_TASKS"
+	}
+	subjects := make(map[string]string, len(cfg.Incoming))
+	for _, in := range cfg.Incoming {
+		subjects[in.Name] = incomingSubject(in)
+	}
+	profiles := make(map[string]configs.AuthProfile, len(cfg.AuthProfiles))
+	for _, p := range cfg.AuthProfiles {
+		profiles[p.Name] = p
+	}
+	outgoing := make(map[string]configs.Outgoing, len(cfg.Outgoing))
+	for _, o := range cfg.Outgoing {
+		outgoing[o.Name] = withDefaults(o)
+	}
+
+	// Idle connections per destination: the sum of its pairs' concurrency.
+	idle := map[string]int{}
+	for _, rt := range cfg.Routes {
+		if !rt.Disabled {
+			for _, name := range rt.Outgoing {
+				idle[name] += slotsOf(outgoing[name])
+			}
+		}
+	}
+
+	r := &Router{js: js, log: log.Named("router"), stream: stream, heartbeatAt: heartbeatInterval}
+	r.stopCtx, r.stopNow = context.WithCancel(context.Background())
+	r.abortCtx, r.abortNow = context.WithCancel(context.Background())
+	dests := map[string]*destination{}
+	seen := map[string]bool{}
+	for _, rt := range cfg.Routes {
+		if rt.Disabled {
+			continue
+		}
+		subject, ok := subjects[rt.Incoming]
+		if !ok {
+			return nil, fmt.Errorf("%sroute %q: unknown incoming %q; define it under incoming", at(rt.Pos), rt.Name, rt.Incoming)
+		}
+		f, err := compileFilter(rt.Filter)
+		if err != nil {
+			return nil, fmt.Errorf("%sroute %q: %w", at(rt.Pos), rt.Name, err)
+		}
+		t, err := compileTransform(rt.Transform)
+		if err != nil {
+			return nil, fmt.Errorf("%sroute %q: %w", at(rt.Pos), rt.Name, err)
+		}
+		compiled := &route{name: rt.Name, filter: f, transform: t}
+		if len(rt.Outgoing) == 0 {
+			return nil, fmt.Errorf("%sroute %q: outgoing is empty; name at least one outgoing configuration", at(rt.Pos), rt.Name)
+		}
+		for _, name := range rt.Outgoing {
+			o, ok := outgoing[name]
+			if !ok {
+				return nil, fmt.Errorf("%sroute %q: unknown outgoing %q; define it under outgoing", at(rt.Pos), rt.Name, name)
+			}
+			cname := ConsumerName(rt.Name, name)
+			if seen[cname] {
+				return nil, fmt.Errorf("%sroute %q: outgoing %q is named twice (or route defined twice); name each pair once", at(rt.Pos), rt.Name, name)
+			}
+			seen[cname] = true
+			d, ok := dests[name]
+			if !ok {
+				if d, err = buildDestination(o, profiles, version, idle[name]); err != nil {
+					return nil, fmt.Errorf("%s%w", at(o.Pos), err)
+				}
+				dests[name] = d
+				r.dests = append(r.dests, d)
+			}
+			r.pairs = append(r.pairs, &pair{
+				route:    compiled,
+				dest:     d,
+				consumer: consumerConfig(cname, rt.Name, name, subject, o),
+				dlq:      DLQSubject(rt.Name, name),
+				slots:    slotsOf(o),
+			})
+		}
+	}
+	return r, nil
+}
+
+func buildDestination(o configs.Outgoing, profiles map[string]configs.AuthProfile, version string, idle int) (*destination, error) {
+	var creds *credentials
+	if o.Auth != "" {
+		p, ok := profiles[o.Auth]
+		if !ok {
+			return nil, fmt.Errorf("outgoing %q: unknown auth profile %q; define it under auth_profiles", o.Name, o.Auth)
+		}
+		// The token endpoint is the operator's own choice, not the task's,
+		// so it is reached without the SSRF guard.
+		var err error
+		if creds, err = newCredentials(p, tokenClient(o.Timeout)); err != nil {
+			return nil, err
+		}
+	}
+	return newDestination(o, creds, version, max(idle, 2))
+}
+
+// at is the "FILE:LINE: " prefix of an error about a config element, empty
+// for configs built in code.
+func at(p configs.Pos) string {
+	if p.File == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s:%d: ", p.File, p.Line)
+}
+
+// incomingSubject is the subject of an incoming configuration, default tasks.<name>.
+func incomingSubject(in configs.Incoming) string {
+	if in.Subject != "" {
+		return in.Subject
+	}
+	return "tasks." + in.Name
+}
+
+// withDefaults fills the SPEC §6 defaults that configs.Load also applies, so
+// a Config built in code behaves the same as a loaded one.
+func withDefaults(o configs.Outgoing) configs.Outgoing {
+	if o.Method == "" {
+		o.Method = "POST"
+	}
+	if o.Format == "" {
+		o.Format = "json"
+	}
+	if o.RootElement == "" {
+		o.RootElement = "item"
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Second
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 8
+	}
+	if o.Retry.MaxAttempts <= 0 {
+		o.Retry.MaxAttempts = 12
+	}
+	if o.Retry.InitialInterval <= 0 {
+		o.Retry.InitialInterval = time.Second
+	}
+	if o.Retry.MaxInterval <= 0 {
+		o.Retry.MaxInterval = 15 * time.Minute
+	}
+	if o.Retry.MaxInterval < o.Retry.InitialInterval {
+		o.Retry.MaxInterval = o.Retry.InitialInterval
+	}
+	return o
+}
+
+// slotsOf is the in-flight limit of a pair: 1 when ordered.
+func slotsOf(o configs.Outgoing) int {
+	if o.Ordered {
+		return 1
+	}
+	return o.Concurrency
+}
+
+// consumerConfig is the durable consumer of a pair. MaxAckPending bounds the
+// deliveries in flight across every process; tasks waiting for a retry stay
+// pending too, which is what keeps ordered pairs in order across failures.
+// AckWait outlasts the HTTP timeout; longer waits send InProgress.
+func consumerConfig(name, routeName, outName, subject string, o configs.Outgoing) jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:       name,
+		Description:   fmt.Sprintf("hookgate route %s to outgoing %s", routeName, outName),
+		DeliverPolicy: jetstream.DeliverNewPolicy,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       o.Timeout + 15*time.Second,
+		MaxDeliver:    -1, // attempts are counted by the router, which dead-letters the last
+		FilterSubject: subject,
+		MaxAckPending: slotsOf(o),
+	}
+}
+
+// heartbeatInterval is how often InProgress is sent while a delivery runs.
+func heartbeatInterval(ackWait time.Duration) time.Duration { return ackWait / 3 }
+
+// Start creates or updates the durable consumer of every pair and begins
+// delivering. ctx bounds the setup only; delivery runs until Stop.
+func (r *Router) Start(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.started {
+		return errors.New("router: Start called twice; build a new Router with New")
+	}
+	if r.stopCtx.Err() != nil {
+		return errors.New("router: Start after Stop; build a new Router with New")
+	}
+	r.started = true
+	its := make([]jetstream.MessagesContext, 0, len(r.pairs))
+	for _, p := range r.pairs {
+		c, err := r.js.CreateOrUpdateConsumer(ctx, r.stream, p.consumer)
+		if err == nil {
+			var it jetstream.MessagesContext
+			if it, err = c.Messages(jetstream.PullMaxMessages(p.slots)); err == nil {
+				its = append(its, it)
+				continue
+			}
+		}
+		for _, it := range its {
+			it.Stop()
+		}
+		return fmt.Errorf("router: consumer %s on stream %s for route %q: %w; check that the stream exists and captures %s",
+			p.consumer.Durable, r.stream, p.route.name, err, p.consumer.FilterSubject)
+	}
+	for i, p := range r.pairs {
+		r.wg.Add(1)
+		go r.consume(p, its[i])
+	}
+	r.log.Info("started", zap.Int("pairs", len(r.pairs)))
+	return nil
+}
+
+// Stop stops fetching and waits for deliveries under way. When ctx ends
+// first, those deliveries are aborted and their tasks handed back to
+// JetStream for another attempt, and ctx's error is returned.
+func (r *Router) Stop(ctx context.Context) error {
+	// Under mu so that a concurrent Start either finishes first or sees the stop.
+	r.mu.Lock()
+	r.stopNow()
+	r.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		r.wg.Wait()
+		close(done)
+	}()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		r.abortNow()
+		<-done
+		err = fmt.Errorf("router: stop: deliveries aborted: %w", ctx.Err())
+	}
+	r.abortNow()
+	for _, d := range r.dests {
+		d.transport.CloseIdleConnections()
+		if d.creds != nil && d.creds.oauth != nil {
+			if tr, ok := d.creds.oauth.client.Transport.(*http.Transport); ok {
+				tr.CloseIdleConnections()
+			}
+		}
+	}
+	return err
+}

@@ -1,0 +1,29 @@
+package router
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"syscall"
+
+	"github.com/hookgate/hookgate/configs"
+)
+
+// errAddressNotAllowed is the dial refusal of the SSRF guard; its text is the
+// hookgate-error of the dead letter (SPEC §6).
+var errAddressNotAllowed = errors.New("destination address not allowed")
+
+// guardControl is a net.Dialer Control hook refusing what configs.IsPrivateAddr
+// names (loopback, private, link-local, unique-local, unspecified). It runs after DNS resolution on
+// the exact address about to be dialled, so DNS rebinding cannot get round it.
+func guardControl(_, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return errAddressNotAllowed
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil || configs.IsPrivateAddr(ip) {
+		return errAddressNotAllowed
+	}
+	return nil
+}

@@ -1,0 +1,167 @@
+package test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	cejs "github.com/cloudevents/sdk-go/protocol/nats_jetstream/v2"
+	"github.com/cloudevents/sdk-go/v2/binding"
+	"github.com/nats-io/nats.go"
+
+	"github.com/hookgate/hookgate/test/natstest"
+)
+
+func TestTaskDecodesWithTheCloudEventsSDK(t *testing.T) {
+	hg := start(t, writeConfig(t, map[string]string{"hookgate.yaml": ordersConfig}))
+	resp := hg.post("shop", "application/json", []byte(`{"orders":[{"sku":"A-1"}]}`))
+	if resp.Status != http.StatusAccepted {
+		t.Fatalf("status %d body %s", resp.Status, resp.Raw)
+	}
+	id := resp.Header.Get("X-Request-Id")
+
+	// The SDK's own JetStream protocol receives the task: no custom code.
+	p, err := cejs.NewProtocol(hg.NATSURL, "HOOKGATE_TASKS", "tasks.shop-orders", "tasks.shop-orders",
+		nil, nil, []nats.SubOpt{nats.DeliverAll()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// OpenInbound runs the subscription until Close.
+	inbound := make(chan error, 1)
+	go func() { inbound <- p.OpenInbound(ctx) }()
+	defer func() {
+		_ = p.Close(context.Background())
+		<-inbound
+	}()
+	msg, err := p.Receive(ctx)
+	if err != nil {
+		t.Fatalf("receive: %v", err)
+	}
+	ev, err := binding.ToEvent(ctx, msg)
+	if err != nil {
+		t.Fatalf("the CloudEvents SDK cannot read the task: %v", err)
+	}
+	_ = msg.Finish(nil)
+	if err := ev.Validate(); err != nil {
+		t.Fatalf("invalid event: %v", err)
+	}
+	if ev.ID() != id+"-shop-orders-0" || ev.Source() != "/webhooks/shop" || ev.Type() != "hookgate.shop-orders" ||
+		ev.DataContentType() != "application/json" || string(ev.Data()) != `{"sku":"A-1"}` {
+		t.Errorf("event %s", ev)
+	}
+	if ext := ev.Extensions(); ext["webhook"] != "shop" || ext["incoming"] != "shop-orders" || ext["requestid"] != id {
+		t.Errorf("extensions %v", ext)
+	}
+	if time.Since(ev.Time()) > time.Minute {
+		t.Errorf("event time %v", ev.Time())
+	}
+}
+
+func TestValidateCommand(t *testing.T) {
+	good := writeConfig(t, map[string]string{"hookgate.yaml": ordersConfig})
+	out, err := exec.Command(binary, "validate", "-c", good).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "ok: 8 webhooks, 7 incoming, 0 outgoing, 0 routes" {
+		t.Fatalf("validate: %v %s", err, out)
+	}
+	bad := writeConfig(t, map[string]string{"bad.yaml": "webhooks:\n  - name: X\n    incoming: erp\n"})
+	cmd := exec.Command(binary, "validate", "-c", bad)
+	out, err = cmd.CombinedOutput()
+	if cmd.ProcessState.ExitCode() != 1 {
+		t.Fatalf("exit %d, want 1: %v %s", cmd.ProcessState.ExitCode(), err, out)
+	}
+	want := filepath.Join(bad, "bad.yaml") + `:3: webhooks[0].incoming: "erp" is not defined`
+	if !strings.HasPrefix(string(out), want) {
+		t.Errorf("validate printed %q, want a line starting %q", out, want)
+	}
+}
+
+func TestVersionCommand(t *testing.T) {
+	out, err := exec.Command(binary, "version").CombinedOutput()
+	if err != nil || string(out) != "hookgate e2e\n" {
+		t.Fatalf("version: %v %q", err, out)
+	}
+}
+
+func TestSendSignsAsTheWebhookExpectsAndTailShowsTheTasks(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"hookgate.yaml": ordersConfig})
+	hg := start(t, dir)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	tail := exec.CommandContext(ctx, binary, "tail", "tasks.erp-orders", "--nats", hg.NATSURL)
+	stdout, err := tail.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tail.Stderr = os.Stderr
+	if err := tail.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer tail.Process.Kill()
+	time.Sleep(300 * time.Millisecond) // let the subscription reach the server
+
+	file := filepath.Join(t.TempDir(), "orders.xml")
+	if err := os.WriteFile(file, []byte(ordersXML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	send := exec.Command(binary, "send", "erp-orders", "-c", dir, "--file", file, "--url", hg.URL+"/webhooks/erp-orders")
+	out, err := send.CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "200 OK") || !strings.Contains(string(out), `"tasks":3`) {
+		t.Fatalf("send: %v\n%s\n%s", err, out, hg.log)
+	}
+
+	// tail prints both tasks: their headers and bodies.
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var seen bytes.Buffer
+	for strings.Count(seen.String(), "ce-itemcount: 2") < 2 || !strings.Contains(seen.String(), "Jürgen Müller") || !strings.Contains(seen.String(), `"Ann"`) {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("tail ended; it printed:\n%s", seen.String())
+			}
+			seen.WriteString(l + "\n")
+		case <-ctx.Done():
+			t.Fatalf("tail did not show both tasks; it printed:\n%s", seen.String())
+		}
+	}
+	go io.Copy(io.Discard, stdout)
+}
+
+func TestNATSUnavailableIs503WithRetryAfter(t *testing.T) {
+	ns := natstest.Start(t)
+	hg := start(t, writeConfig(t, map[string]string{"hookgate.yaml": ordersConfig}), "TEST_NATS_URL="+ns.ClientURL())
+	if resp := hg.post("auto", "application/json", []byte(`{"a":1}`)); resp.Status != 200 {
+		t.Fatalf("with NATS up: status %d body %s", resp.Status, resp.Raw)
+	}
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	resp := hg.post("auto", "application/json", []byte(`{"a":2}`))
+	if resp.Status != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("status %d (Retry-After %q) body %s, want 503 with Retry-After", resp.Status, resp.Header.Get("Retry-After"), resp.Raw)
+	}
+	ready, err := http.Get(hg.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready.Body.Close()
+	if ready.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("/readyz %d with NATS down, want 503", ready.StatusCode)
+	}
+}
