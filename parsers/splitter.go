@@ -43,7 +43,6 @@ const jsonType = "application/json"
 // Splitter splits bodies for one incoming configuration. It is immutable and
 // safe for concurrent use.
 type Splitter struct {
-	name        string
 	parser      string
 	incremental bool
 	pat         pattern
@@ -59,7 +58,7 @@ type Splitter struct {
 // SPEC defaults (parser auto, read_method full, on_empty reject, max_items
 // 100000, csv delimiter ",").
 func New(in configs.Incoming) (*Splitter, error) {
-	s := &Splitter{name: in.Name, parser: in.Parser, maxItems: in.MaxItems, xmlCast: in.XML.Cast, formField: in.Form.JSONField, csvComma: ','}
+	s := &Splitter{parser: in.Parser, maxItems: in.MaxItems, xmlCast: in.XML.Cast, formField: in.Form.JSONField, csvComma: ','}
 	if s.parser == "" {
 		s.parser = "auto"
 	}

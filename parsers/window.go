@@ -115,7 +115,13 @@ func (w *window) count(end int) {
 
 // position is the 1-based line and byte column of pos.
 func (w *window) position() (line int, col int64) {
-	p := min(w.pos, len(w.buf))
-	w.count(p)
-	return w.lines + 1, w.off + int64(p) - w.lastNL
+	return w.positionAt(w.pos)
+}
+
+// positionAt is the line and column of buf[i]; i must not be before a
+// position already asked for, which holds for the one error of a split.
+func (w *window) positionAt(i int) (line int, col int64) {
+	i = max(min(i, len(w.buf)), w.nlPos)
+	w.count(i)
+	return w.lines + 1, w.off + int64(i) - w.lastNL
 }

@@ -151,7 +151,7 @@ func (w *xmlWalker) walk() error {
 			}
 		case tText:
 			if len(w.names) == 0 {
-				if len(bytes.Trim(sc.text, trimSet)) > 0 {
+				if len(trimXML(sc.text)) > 0 {
 					return w.syntax("text outside the root element")
 				}
 				continue
@@ -329,11 +329,12 @@ func (w *xmlWalker) finish(start int) error {
 
 // syntax is a 400 at the start of the current token.
 func (w *xmlWalker) syntax(format string, args ...any) error {
-	return reject(http.StatusBadRequest, "invalid XML at line %d, column %d: %s", w.sc.line, w.sc.col, fmt.Sprintf(format, args...))
+	line, col := w.sc.tokenPos()
+	return reject(http.StatusBadRequest, "invalid XML at line %d, column %d: %s", line, col, fmt.Sprintf(format, args...))
 }
 
 func (f *xmlFrame) addText(t []byte) {
-	t = bytes.Trim(t, trimSet)
+	t = trimXML(t)
 	if len(t) == 0 {
 		return
 	}

@@ -218,6 +218,15 @@ func validDigits(d []byte, base int) bool {
 
 // isNameByte reports whether c may appear in a name (encoding/xml's set).
 func isNameByte(c byte) bool {
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
-		c == '_' || c == ':' || c == '.' || c == '-'
+	// Bit sets of the name bytes below 64 ('-', '.', digits, ':') and from
+	// 64 to 127 (letters, '_'), as constants rather than a mutable table.
+	const lo = 1<<'-' | 1<<'.' | 0x3FF<<'0' | 1<<':'
+	const hi = 0x3FFFFFF<<('A'-64) | 1<<('_'-64) | 0x3FFFFFF<<('a'-64)
+	switch {
+	case c < 64:
+		return lo>>c&1 == 1
+	case c < 128:
+		return hi>>(c-64)&1 == 1
+	}
+	return false
 }

@@ -23,9 +23,11 @@ type xmlScanner struct {
 	vals      []byte // decoded attribute values
 	text      []byte // decoded text or CDATA
 	selfClose bool
-	line      int // where the current token starts
-	col       int64
+	cache     [64]string // recent names, checked before the intern map
 }
+
+// tokenPos is where the current token starts.
+func (s *xmlScanner) tokenPos() (int, int64) { return s.positionAt(s.mark) }
 
 // rawAttr is one attribute of the current start tag; val is valid until the
 // next token.
@@ -60,7 +62,7 @@ func (s *xmlScanner) eofErr() error { return s.fail("unexpected EOF") }
 // processing instructions and directives.
 func (s *xmlScanner) next() (xmlTok, error) {
 	for {
-		s.line, s.col = s.position()
+		s.mark = s.pos // keep the token's start, for its position in errors
 		if !s.more() {
 			if s.rerr != nil {
 				return 0, errReadFailed
@@ -101,10 +103,14 @@ func (s *xmlScanner) next() (xmlTok, error) {
 				if err := s.skipComment(); err != nil {
 					return 0, err
 				}
+			case s.has("-"):
+				return 0, s.fail("invalid sequence <!- not part of <!--")
 			case s.has("[CDATA["):
 				s.pos += 7
 				s.text = s.text[:0]
 				return tText, s.cdata()
+			case s.has("["):
+				return 0, s.fail("invalid <![ sequence")
 			default:
 				if err := s.skipDirective(); err != nil {
 					return 0, err
@@ -193,12 +199,14 @@ func (s *xmlScanner) name(what string) (qname, local string, err error) {
 func (s *xmlScanner) scanName(what string, intern bool) (qname, local string, err error) {
 	s.nameBuf = s.nameBuf[:0]
 	for s.more() {
-		c := s.buf[s.pos]
-		if c < utf8.RuneSelf && !isNameByte(c) {
+		start := s.pos
+		for s.pos < len(s.buf) && (s.buf[s.pos] >= utf8.RuneSelf || isNameByte(s.buf[s.pos])) {
+			s.pos++
+		}
+		s.nameBuf = append(s.nameBuf, s.buf[start:s.pos]...)
+		if s.pos < len(s.buf) {
 			break
 		}
-		s.nameBuf = append(s.nameBuf, c)
-		s.pos++
 	}
 	if len(s.nameBuf) == 0 {
 		if !s.more() {
@@ -232,7 +240,12 @@ func (s *xmlScanner) scanName(what string, intern bool) (qname, local string, er
 }
 
 func (s *xmlScanner) internName(b []byte) string {
+	slot := &s.cache[(len(b)*31+int(b[0])+int(b[len(b)-1])*7)&63]
+	if *slot == string(b) {
+		return *slot
+	}
 	if v, ok := s.intern[string(b)]; ok {
+		*slot = v
 		return v
 	}
 	v := string(b)
@@ -242,6 +255,7 @@ func (s *xmlScanner) internName(b []byte) string {
 	if len(s.intern) < 4096 { // hostile bodies with endless names get no cache
 		s.intern[v] = v
 	}
+	*slot = v
 	return v
 }
 
@@ -296,8 +310,13 @@ func (s *xmlScanner) skipPI() error {
 }
 
 // skipDirective skips <!DOCTYPE ...> and other directives, with their
-// internal subset: nested <...>, quoted strings and comments.
+// internal subset: nested <...>, quoted strings and comments. Like
+// encoding/xml, the byte after <! never ends the directive.
 func (s *xmlScanner) skipDirective() error {
+	if !s.more() {
+		return s.eofErr()
+	}
+	s.pos++ // encoding/xml takes the byte after <! as part of the name
 	depth := 0
 	var quote byte
 	for {
@@ -310,23 +329,27 @@ func (s *xmlScanner) skipDirective() error {
 			if c == quote {
 				quote = 0
 			}
+		case c == '>' && depth == 0:
+			s.pos++
+			return nil
 		case c == '"' || c == '\'':
 			quote = c
-		case c == '<':
-			if s.has("<!--") {
-				s.pos += 2
-				if err := s.skipComment(); err != nil {
-					return err
-				}
-				continue
-			}
-			depth++
 		case c == '>':
-			if depth == 0 {
-				s.pos++
-				return nil
-			}
 			depth--
+		case c == '<':
+			if !s.has("<!--") {
+				depth++
+				break
+			}
+			// A comment inside a directive ends at the first -->.
+			s.pos += 4
+			for !s.has("-->") {
+				if !s.more() {
+					return s.eofErr()
+				}
+				s.pos++
+			}
+			s.pos += 2 // the loop's s.pos++ passes the final >
 		}
 		s.pos++
 	}

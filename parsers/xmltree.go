@@ -1,7 +1,6 @@
 package parsers
 
 import (
-	"bytes"
 	"math"
 	"strconv"
 	"strings"
@@ -18,6 +17,19 @@ import (
 
 // trimSet is the set mxj trims from text (trimRunes).
 const trimSet = "\t\r\b\n "
+
+// trimXML trims trimSet from both ends, as strings.Trim does, without
+// building the set on every call.
+func trimXML(b []byte) []byte {
+	isTrim := func(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\b' }
+	for len(b) > 0 && isTrim(b[0]) {
+		b = b[1:]
+	}
+	for len(b) > 0 && isTrim(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
+}
 
 type span struct{ start, end int32 }
 
@@ -105,7 +117,7 @@ func (t *xmlTree) open(local string, attrs []rawAttr) {
 func (t *xmlTree) close() { t.stack = t.stack[:len(t.stack)-1] }
 
 func (t *xmlTree) chars(s []byte) {
-	s = bytes.Trim(s, trimSet)
+	s = trimXML(s)
 	if len(s) == 0 {
 		return
 	}

@@ -1,7 +1,9 @@
 package test
 
 import (
-	"net/http"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -108,5 +110,32 @@ func TestEveryPresetThroughTheBinary(t *testing.T) {
 			}
 		})
 	}
-	_ = http.StatusOK
+}
+
+func TestPresetDedupKeyMakesASendersRetryADuplicate(t *testing.T) {
+	hg := start(t, writeConfig(t, map[string]string{"hookgate.yaml": presetsConfig}))
+	body := []byte(`{"action":"opened","number":7}`)
+	mac := hmac.New(sha256.New, []byte("It's a Secret to Everybody"))
+	mac.Write(body)
+	sig := "X-Hub-Signature-256: sha256=" + hex.EncodeToString(mac.Sum(nil))
+
+	first := hg.post("github", "application/json", body, sig, "X-GitHub-Delivery: 72d3162e-cc78-11e3-81ab-4c9367dc0958")
+	retry := hg.post("github", "application/json", body, sig, "X-GitHub-Delivery: 72d3162e-cc78-11e3-81ab-4c9367dc0958")
+	other := hg.post("github", "application/json", body, sig, "X-GitHub-Delivery: 0b8e1f2a-cc78-11e3-81ab-4c9367dc0958")
+	if first.Status != 200 || first.Body["duplicate"] != nil {
+		t.Fatalf("first delivery: %d %s", first.Status, first.Raw)
+	}
+	if retry.Status != 200 || retry.Body["duplicate"] != true || retry.Body["tasks"] != float64(1) {
+		t.Fatalf("retry: %d %s, want 200 with duplicate true", retry.Status, retry.Raw)
+	}
+	if other.Status != 200 || other.Body["duplicate"] != nil {
+		t.Fatalf("another delivery: %d %s", other.Status, other.Raw)
+	}
+	tasks := storedTasks(t, hg.NATSURL, "tasks.github")
+	if len(tasks) != 2 {
+		t.Fatalf("%d tasks stored, want 2 (the retry stores nothing)", len(tasks))
+	}
+	if got := tasks[0].Header.Get("Nats-Msg-Id"); got != "github/github/72d3162e-cc78-11e3-81ab-4c9367dc0958/0" {
+		t.Errorf("Nats-Msg-Id %q, want the X-GitHub-Delivery id", got)
+	}
 }

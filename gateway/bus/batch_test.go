@@ -3,6 +3,7 @@ package bus
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"testing"
 	"time"
@@ -200,5 +201,33 @@ func TestWaitEndsWhenServerGoesAwayMidFlight(t *testing.T) {
 	}
 	if ctx.Err() != nil {
 		t.Error("Wait ran into its deadline; want it to end on the disconnect")
+	}
+}
+
+func TestConcurrentBatchesEachCountTheirOwnAcks(t *testing.T) {
+	b := openBus(t, embeddedConfig(t, ""))
+	const workers, batches, size = 8, 25, 10
+	errs := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			for i := range batches {
+				msgs := make([]*nats.Msg, size)
+				for j := range msgs {
+					// Every third task repeats an id, so each batch has a known share of duplicates.
+					msgs[j] = task("tasks.concurrent", fmt.Sprintf("w%d/b%d/%d", w, i, j/3*3), j, []byte(`{}`))
+				}
+				res, err := publish(t, b, msgs...)
+				if want := (BatchResult{Published: size, Duplicates: 6}); err != nil || res != want {
+					errs <- fmt.Errorf("worker %d batch %d: %+v, %v; want %+v", w, i, res, err, want)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }

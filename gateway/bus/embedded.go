@@ -19,8 +19,7 @@ import (
 const embeddedStartTimeout = 30 * time.Second
 
 // startEmbedded runs a JetStream-enabled nats-server inside the process and
-// connects to it: in-process (no socket) when cfg.Listen is "", else over
-// loopback TCP to the address other clients use too.
+// connects to it in-process (no socket); other clients use cfg.Listen.
 func (b *Bus) startEmbedded(ctx context.Context, cfg configs.Embedded, opts []nats.Option) error {
 	sopts, err := serverOptions(cfg)
 	if err != nil {
@@ -42,11 +41,12 @@ func (b *Bus) startEmbedded(ctx context.Context, cfg configs.Embedded, opts []na
 	}
 
 	url := ""
-	if sopts.DontListen {
-		opts = append(opts, nats.InProcessServer(srv))
-	} else {
+	if !sopts.DontListen {
 		url = srv.ClientURL()
 	}
+	// hookgate's own connection skips the socket even when the server
+	// listens for others: measured about twice as fast per single task.
+	opts = append(opts, nats.InProcessServer(srv))
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		srv.Shutdown()
