@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,7 +33,9 @@ webhooks:
   - {name: basic, incoming: basic, pre_processors: [{basic_auth: {username: erp, password: pw}}]}
   - {name: allowed, incoming: allowed, pre_processors: [{ip_allowlist: {cidrs: [127.0.0.0/8]}}]}
   - {name: denied, incoming: denied, pre_processors: [{ip_allowlist: {cidrs: [192.0.2.0/24]}}]}
+  - {name: github-big, incoming: big-items, pre_processors: [{hmac: {preset: github, secret: big-secret}}]}
 incoming:
+  - {name: big-items, parser: json, pattern_to_items: items, read_method: incremental}
   - {name: github, parser: json}
   - {name: github-sha1, parser: json}
   - {name: stripe, parser: json}
@@ -137,5 +140,49 @@ func TestPresetDedupKeyMakesASendersRetryADuplicate(t *testing.T) {
 	}
 	if got := tasks[0].Header.Get("Nats-Msg-Id"); got != "github/github/72d3162e-cc78-11e3-81ab-4c9367dc0958/0" {
 		t.Errorf("Nats-Msg-Id %q, want the X-GitHub-Delivery id", got)
+	}
+}
+
+// A body above 1 MiB is spooled while the signature is checked, and a
+// forged one publishes nothing even with an incremental parser.
+func TestSpooledBodyIsVerifiedBeforeAnyTaskIsPublished(t *testing.T) {
+	hg := start(t, writeConfig(t, map[string]string{"hookgate.yaml": presetsConfig}))
+	var sb strings.Builder
+	sb.WriteString(`{"items":[`)
+	for i := 0; sb.Len() < 3<<20; i++ {
+		if i > 0 {
+			sb.WriteString(",")
+		}
+		fmt.Fprintf(&sb, `{"n":%d,"pad":"%s"}`, i, strings.Repeat("p", 1000))
+	}
+	sb.WriteString(`]}`)
+	body := []byte(sb.String())
+	items := strings.Count(sb.String(), `"n":`)
+	sign := func(b []byte) string {
+		mac := hmac.New(sha256.New, []byte("big-secret"))
+		mac.Write(b)
+		return "X-Hub-Signature-256: sha256=" + hex.EncodeToString(mac.Sum(nil))
+	}
+
+	forged := append([]byte{}, body...)
+	forged[len(forged)-10] = 'q' // one byte near the end, past the first MiB
+	resp := hg.post("github-big", "application/json", forged, sign(body))
+	if resp.Status != 401 || resp.Body["error"] != "invalid signature" {
+		t.Fatalf("forged 3 MiB body: %d %s", resp.Status, resp.Raw)
+	}
+	if n := len(storedTasks(t, hg.NATSURL, "tasks.big-items")); n != 0 {
+		t.Fatalf("a forged request published %d tasks", n)
+	}
+
+	resp = hg.post("github-big", "application/json", body, sign(body))
+	if resp.Status != 200 || resp.Body["tasks"] != float64(items) {
+		t.Fatalf("signed 3 MiB body: %d %s, want 200 with %d tasks", resp.Status, resp.Raw, items)
+	}
+	tasks := storedTasks(t, hg.NATSURL, "tasks.big-items")
+	if len(tasks) != items || !strings.HasPrefix(string(tasks[items-1].Data), fmt.Sprintf(`{"n":%d,`, items-1)) {
+		t.Fatalf("%d tasks stored, want %d in order", len(tasks), items)
+	}
+	if tasks[0].Header.Get("ce-itemcount") != "" {
+		t.Errorf("incremental tasks carry ce-itemcount %q; it must be absent", tasks[0].Header.Get("ce-itemcount"))
 	}
 }
