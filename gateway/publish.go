@@ -79,7 +79,7 @@ func (p *publication) run(ctx context.Context, contentType string) (bus.BatchRes
 		t := &p.w.targets[i]
 		for idx, it := range full[i] {
 			if err := batch.Add(ctx, p.task(t, idx, len(full[i]), it)); err != nil {
-				return p.fail(ctx, batch, err)
+				return p.fail(ctx, batch, &itemError{index: idx, err: err})
 			}
 		}
 	}
@@ -94,7 +94,7 @@ func (p *publication) run(ctx context.Context, contentType string) (bus.BatchRes
 				return err
 			}
 			if err := batch.Add(ctx, p.task(t, idx, -1, it)); err != nil {
-				return err
+				return &itemError{index: idx, err: err}
 			}
 			idx++
 			return nil
@@ -118,6 +118,10 @@ func (p *publication) split(ctx context.Context, t *target, contentType string, 
 // tasks were stored, then returns the first cause.
 func (p *publication) fail(ctx context.Context, batch *bus.Batch, cause error) (bus.BatchResult, error) {
 	res, _ := batch.Wait(ctx)
+	var tooLarge *itemError
+	if errors.As(cause, &tooLarge) && errors.Is(cause, nats.ErrMaxPayload) {
+		return res, itemTooLarge(tooLarge.index, p.maxPayload)
+	}
 	if errors.Is(cause, bus.ErrUnavailable) {
 		return res, unavailable(cause)
 	}
@@ -176,3 +180,13 @@ func (p *publication) task(t *target, idx, count int, it parsers.Item) *nats.Msg
 	}
 	return &nats.Msg{Subject: t.subject, Header: h, Data: it.Data}
 }
+
+// itemError is a publish failure of one item, so that a payload the server
+// refuses despite checkSize still names its item in the 413.
+type itemError struct {
+	index int
+	err   error
+}
+
+func (e *itemError) Error() string { return "item " + strconv.Itoa(e.index) + ": " + e.err.Error() }
+func (e *itemError) Unwrap() error { return e.err }
