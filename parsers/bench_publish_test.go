@@ -87,4 +87,35 @@ func BenchmarkPublishXML2000Orders(b *testing.B) {
 		}
 		b.ReportMetric(float64(2000*b.N)/b.Elapsed().Seconds(), "items/s")
 	})
+	b.Run("split+publish incremental", func(b *testing.B) {
+		inc, err := New(configs.Incoming{Name: "b", Parser: "xml", ReadMethod: "incremental", PatternToItems: "Orders.Order"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		b.SetBytes(int64(len(body)))
+		futures := make([]jetstream.PubAckFuture, 0, 2000)
+		for i := 0; i < b.N; i++ {
+			if i%20 == 0 {
+				purge(b)
+			}
+			futures = futures[:0]
+			err := inc.Split(context.Background(), "application/xml", bytes.NewReader(body), func(it Item) error {
+				f, err := js.PublishMsgAsync(&nats.Msg{Subject: "tasks.bench", Data: it.Data})
+				futures = append(futures, f)
+				return err
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, f := range futures {
+				select {
+				case <-f.Ok():
+				case err := <-f.Err():
+					b.Fatal(err)
+				}
+			}
+		}
+		b.ReportMetric(float64(2000*b.N)/b.Elapsed().Seconds(), "items/s")
+	})
 }

@@ -1,12 +1,12 @@
 package parsers
 
 import (
-	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 )
 
 // walkCSV splits a CSV body: the first row names the fields, every further
@@ -45,15 +45,15 @@ func (s *Splitter) walkCSV(body io.Reader, full bool, emit func([]byte) error) e
 		line, _ := r.FieldPos(0)
 		if header == nil {
 			header = make([]string, len(rec))
+			seen := make(map[string]bool, len(rec))
 			for i, name := range rec {
 				if i == 0 {
-					name = string(bytes.TrimPrefix([]byte(name), []byte("\xef\xbb\xbf")))
+					name = strings.TrimPrefix(name, "\xef\xbb\xbf")
 				}
-				for _, prev := range header[:i] {
-					if prev == name {
-						return reject(http.StatusBadRequest, "invalid CSV at line %d: field name %q appears twice in the header", line, name)
-					}
+				if seen[name] {
+					return reject(http.StatusBadRequest, "invalid CSV at line %d: field name %q appears twice in the header", line, name)
 				}
+				seen[name] = true
 				header[i] = name
 			}
 			continue

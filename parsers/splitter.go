@@ -40,8 +40,8 @@ const maxDepth = 512
 
 const jsonType = "application/json"
 
-// Splitter splits bodies for one incoming configuration. It is immutable and
-// safe for concurrent use.
+// Splitter splits bodies for one incoming configuration. Its configuration
+// never changes after New and it is safe for concurrent use.
 type Splitter struct {
 	parser      string
 	incremental bool

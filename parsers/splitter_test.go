@@ -248,3 +248,41 @@ func TestItemsAreNotReused(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentSplitsShareOneSplitter runs many requests through one
+// splitter at once (the pooled walkers must never mix requests); run with -race.
+func TestConcurrentSplitsShareOneSplitter(t *testing.T) {
+	for _, method := range []string{"full", "incremental"} {
+		s, _ := New(configs.Incoming{Name: "t", Parser: "json", ReadMethod: method, PatternToItems: "a"})
+		errs := make(chan error, 16)
+		for g := range 16 {
+			go func() {
+				want := strings.Repeat("x", g)
+				body := `{"a":["` + want + `","` + want + `"]}`
+				var err error
+				for range 200 {
+					n := 0
+					err = s.Split(context.Background(), "", strings.NewReader(body), func(it Item) error {
+						if string(it.Data) != `"`+want+`"` {
+							return errors.New("item of another request: " + string(it.Data))
+						}
+						n++
+						return nil
+					})
+					if err == nil && n != 2 {
+						err = errors.New("wrong item count")
+					}
+					if err != nil {
+						break
+					}
+				}
+				errs <- err
+			}()
+		}
+		for range 16 {
+			if err := <-errs; err != nil {
+				t.Fatalf("%s: %v", method, err)
+			}
+		}
+	}
+}

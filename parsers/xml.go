@@ -264,30 +264,35 @@ func (w *xmlWalker) childState(f *xmlFrame, local string) int {
 	return next
 }
 
-// attrItems yields the attributes a final segment (* or -name) selects.
+// attrItems yields the attributes a final segment (* or -name) selects; of
+// duplicates such as a and ns:a only the last counts, as in mxj's map.
 func (w *xmlWalker) attrItems(seg segment, attrs []rawAttr) error {
+	var last map[string]int // for many attributes, so this stays linear
+	if len(attrs) > 16 {
+		last = make(map[string]int, len(attrs))
+		for i, a := range attrs {
+			last[a.local] = i
+		}
+	}
 	for i, a := range attrs {
 		if seg.kind != segStar && (len(seg.key) != len(a.local)+1 || seg.key[0] != '-' || seg.key[1:] != a.local) {
 			continue
 		}
-		if lastAttr(attrs, i) {
+		isLast := true
+		if last != nil {
+			isLast = last[a.local] == i
+		} else {
+			for _, b := range attrs[i+1:] {
+				isLast = isLast && b.local != a.local
+			}
+		}
+		if isLast {
 			if err := w.scalarItem(a.val); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
-}
-
-// lastAttr reports whether attrs[i] is the last one with its local name (mxj
-// keeps the last of duplicates such as a and ns:a).
-func lastAttr(attrs []rawAttr, i int) bool {
-	for _, b := range attrs[i+1:] {
-		if b.local == attrs[i].local {
-			return false
-		}
-	}
-	return true
 }
 
 func (w *xmlWalker) scalarItem(text []byte) error {

@@ -21,7 +21,7 @@ type task struct {
 // in order, from a fresh ordered consumer.
 func storedTasks(t *testing.T, natsURL, subject string) []task {
 	t.Helper()
-	nc, err := nats.Connect(natsURL)
+	nc, err := nats.Connect(natsURL, nats.Timeout(10*time.Second))
 	if err != nil {
 		t.Fatalf("connect %s: %v", natsURL, err)
 	}
