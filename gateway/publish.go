@@ -111,6 +111,10 @@ func (p *publication) run(ctx context.Context, contentType string) (bus.BatchRes
 }
 
 func (p *publication) split(ctx context.Context, t *target, contentType string, yield func(parsers.Item) error) error {
+	// A body in memory is split in place: full-mode items are slices of it.
+	if raw := p.body.Bytes(); raw != nil && !t.splitter.Incremental() {
+		return t.splitter.SplitBytes(ctx, contentType, raw, yield)
+	}
 	return t.splitter.Split(ctx, contentType, p.body.Open(), yield)
 }
 
