@@ -150,18 +150,26 @@ func TestNATSUnavailableIs503WithRetryAfter(t *testing.T) {
 	if resp := hg.post("auto", "application/json", []byte(`{"a":1}`)); resp.Status != 200 {
 		t.Fatalf("with NATS up: status %d body %s", resp.Status, resp.Raw)
 	}
+	assertStatus(t, hg.URL+"/healthz", 200)
+	assertStatus(t, hg.URL+"/readyz", 200)
 	ns.Shutdown()
 	ns.WaitForShutdown()
 	resp := hg.post("auto", "application/json", []byte(`{"a":2}`))
 	if resp.Status != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("status %d (Retry-After %q) body %s, want 503 with Retry-After", resp.Status, resp.Header.Get("Retry-After"), resp.Raw)
 	}
-	ready, err := http.Get(hg.URL + "/readyz")
+	assertStatus(t, hg.URL+"/healthz", 200) // the process is up
+	assertStatus(t, hg.URL+"/readyz", 503)  // but not connected
+}
+
+func assertStatus(t *testing.T, url string, want int) {
+	t.Helper()
+	resp, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ready.Body.Close()
-	if ready.StatusCode != http.StatusServiceUnavailable {
-		t.Errorf("/readyz %d with NATS down, want 503", ready.StatusCode)
+	resp.Body.Close()
+	if resp.StatusCode != want {
+		t.Errorf("GET %s: %d, want %d", url, resp.StatusCode, want)
 	}
 }
