@@ -69,6 +69,9 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		return
 	}
 	re := asRequestError(err)
+	if requestID(c) == "" { // not a webhook request: still one id per response
+		c.Response().Header()[echo.HeaderXRequestID] = []string{newRequestID()}
+	}
 	if re.Status >= 500 && re.cause != nil {
 		s.log.Warn("request failed", zap.String("request_id", requestID(c)), zap.Error(re.cause))
 	}
@@ -91,9 +94,11 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 // retryAfterUnavailable is the Retry-After (seconds) sent with a 503.
 const retryAfterUnavailable = 5
 
+// requestID is the id the handler put on the response; kept there rather
+// than in echo's per-request store, which costs a map per request.
 func requestID(c echo.Context) string {
-	id, _ := c.Get(ctxRequestID).(string)
-	return id
+	if vs := c.Response().Header()[echo.HeaderXRequestID]; len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
 }
-
-const ctxRequestID = "hookgate.request_id"

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/hookgate/hookgate/configs"
 	"github.com/hookgate/hookgate/gateway/bus"
-	"github.com/hookgate/hookgate/parsers"
 	"github.com/hookgate/hookgate/validators"
 )
 
@@ -24,7 +22,6 @@ import (
 func (s *Server) handleWebhook(c echo.Context) (err error) {
 	start := s.now()
 	id := newRequestID()
-	c.Set(ctxRequestID, id)
 	req := c.Request()
 	c.Response().Header()[echo.HeaderXRequestID] = []string{id}
 
@@ -147,5 +144,3 @@ func itemTooLarge(index int, maxPayload int64) error {
 		"item "+strconv.Itoa(index)+" exceeds max payload "+configs.FormatSize(configs.Size(maxPayload)))
 }
 
-var _ = parsers.Item{}
-var _ = time.Second

@@ -210,6 +210,18 @@ func TestIngestRejectionsFollowTheSpec(t *testing.T) {
 		t.Errorf("rejected requests stored %d tasks, want 0", n)
 	}
 
+	t.Run("a path outside /webhooks is a JSON 404 with a request id", func(t *testing.T) {
+		resp, err := http.Get(hg.URL + "/nope")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		if resp.StatusCode != 404 || json.NewDecoder(resp.Body).Decode(&body) != nil ||
+			!uuidV7.MatchString(resp.Header.Get("X-Request-Id")) || body["request_id"] != resp.Header.Get("X-Request-Id") {
+			t.Fatalf("%d %v %q", resp.StatusCode, body, resp.Header.Get("X-Request-Id"))
+		}
+	})
 	t.Run("on_empty accept is 200 with no tasks", func(t *testing.T) {
 		resp := hg.post("lenient", "application/json", []byte(`{"other":1}`))
 		if resp.Status != 200 || resp.Body["tasks"] != float64(0) {
