@@ -27,10 +27,12 @@ func (s *Server) handleWebhook(c echo.Context) (err error) {
 
 	identifier := c.Param("identifier")
 	status, tasks := 0, 0
+	var wm *webhookMetrics
 	defer func() {
 		if err != nil {
 			status = asRequestError(err).Status
 		}
+		s.metrics.request(wm, status, s.now().Sub(start).Seconds())
 		s.log.Info("request",
 			zap.String("request_id", id),
 			zap.String("webhook", identifier),
@@ -47,6 +49,7 @@ func (s *Server) handleWebhook(c echo.Context) (err error) {
 	if w == nil {
 		return reject(http.StatusNotFound, "unknown webhook")
 	}
+	wm = w.metrics(s.metrics)
 	if !w.allows(req.Method) {
 		e := reject(http.StatusMethodNotAllowed, "method not allowed")
 		e.Header = http.Header{"Allow": {w.allow}}
@@ -78,8 +81,16 @@ func (s *Server) handleWebhook(c echo.Context) (err error) {
 		Body:       b,
 		Now:        start,
 	}
-	if err := w.chain.Validate(req.Context(), vr); err != nil {
-		return err
+	// Element by element rather than Chain.Validate, to count a refusal
+	// under the kind of validator that made it.
+	for i, v := range w.chain {
+		if err := v.Validate(req.Context(), vr); err != nil {
+			var rej *validators.Rejection
+			if wm != nil && i < len(wm.validators) && errors.As(err, &rej) {
+				wm.validators[i].Inc()
+			}
+			return err
+		}
 	}
 
 	// Once publishing starts it finishes or times out on its own clock: a
@@ -88,6 +99,9 @@ func (s *Server) handleWebhook(c echo.Context) (err error) {
 	defer cancel()
 	p := s.newPublication(w, id, start, req, b)
 	res, err := p.run(ctx, req.Header.Get(echo.HeaderContentType))
+	if wm != nil {
+		p.countPublished(wm, res.Published)
+	}
 	if err != nil {
 		if res.Published > 0 || p.started {
 			b.keepBuffer()
@@ -100,6 +114,9 @@ func (s *Server) handleWebhook(c echo.Context) (err error) {
 	}
 	tasks = res.Published
 	status = http.StatusOK
+	if w.respond != nil && w.respond.Status != 0 {
+		status = w.respond.Status // what respondOK sends
+	}
 	return s.respondOK(c, w, id, res)
 }
 
@@ -143,4 +160,3 @@ func itemTooLarge(index int, maxPayload int64) error {
 	return reject(http.StatusRequestEntityTooLarge,
 		"item "+strconv.Itoa(index)+" exceeds max payload "+configs.FormatSize(configs.Size(maxPayload)))
 }
-

@@ -26,6 +26,7 @@ type publication struct {
 	bus        *bus.Bus
 	maxPayload int64
 	started    bool
+	added      []int // tasks handed to the batch, per target
 }
 
 func (s *Server) newPublication(w *webhook, id string, received time.Time, req *http.Request, b *body) *publication {
@@ -75,12 +76,16 @@ func (p *publication) run(ctx context.Context, contentType string) (bus.BatchRes
 
 	batch := p.bus.NewBatch()
 	p.started = true
+	if len(p.w.targets) > 1 {
+		p.added = make([]int, len(p.w.targets))
+	}
 	for i := range p.w.targets {
 		t := &p.w.targets[i]
 		for idx, it := range full[i] {
 			if err := batch.Add(ctx, p.task(t, idx, len(full[i]), it)); err != nil {
 				return p.fail(ctx, batch, &itemError{index: idx, err: err})
 			}
+			p.count(i)
 		}
 	}
 	for i := range p.w.targets {
@@ -96,6 +101,7 @@ func (p *publication) run(ctx context.Context, contentType string) (bus.BatchRes
 			if err := batch.Add(ctx, p.task(t, idx, -1, it)); err != nil {
 				return &itemError{index: idx, err: err}
 			}
+			p.count(i)
 			idx++
 			return nil
 		})

@@ -27,11 +27,13 @@ type webhook struct {
 	maxBody    int64
 	maxBodyMsg string
 	chain      validators.Chain
+	kinds      []string // the kind of each chain element, for metrics
 	dedup      dedupKey
 	targets    []target
 	limiter    *rate.Limiter
 	forward    []forwardHeader
 	respond    *configs.Respond
+	mx         webhookMetricsHolder
 }
 
 // target is one incoming configuration a webhook hands its request to.
@@ -80,6 +82,10 @@ func buildWebhook(wc configs.Webhook, incoming map[string]configs.Incoming) (*we
 		maxBody:    int64(wc.MaxBody),
 		maxBodyMsg: "body exceeds " + configs.FormatSize(wc.MaxBody),
 		chain:      chain,
+	}
+	// validators.Build makes one validator per entry, in order.
+	for _, p := range wc.PreProcessors {
+		w.kinds = append(w.kinds, ValidatorKind(p))
 	}
 	if len(w.methods) == 0 {
 		w.methods = []string{http.MethodPost}

@@ -24,6 +24,8 @@ type Server struct {
 	echo *echo.Echo
 	http *http.Server
 	now  func() time.Time
+	// metrics is set before serving and read-only afterwards; nil records nothing.
+	metrics *Metrics
 }
 
 // New builds a Server on rt, publishing through b.
@@ -56,7 +58,17 @@ func New(rt *Runtime, b *bus.Bus, log *zap.Logger) *Server {
 func (s *Server) Handler() http.Handler { return s.echo }
 
 // Swap installs a new runtime; requests in flight finish on the old one.
-func (s *Server) Swap(rt *Runtime) { s.rt.Store(rt) }
+func (s *Server) Swap(rt *Runtime) {
+	rt.prepare(s.metrics)
+	s.rt.Store(rt)
+}
+
+// SetMetrics makes the server record requests in m (nil: record nothing).
+// Call it before Serve; it is not safe while requests are served.
+func (s *Server) SetMetrics(m *Metrics) {
+	s.metrics = m
+	s.rt.Load().prepare(m)
+}
 
 // Runtime is the runtime now serving.
 func (s *Server) Runtime() *Runtime { return s.rt.Load() }

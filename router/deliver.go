@@ -67,16 +67,22 @@ func (r *Router) handle(p *pair, msg jetstream.Msg, log *zap.Logger) {
 	stopBeat := r.heartbeat(msg, p.consumer.AckWait)
 	start := time.Now()
 	derr := p.dest.send(r.abortCtx, r.stopCtx, body, contentType, id)
+	took := time.Since(start)
 	stopBeat()
 
 	switch {
 	case derr == nil:
-		log.Debug("delivered", zap.Duration("took", time.Since(start)))
+		p.metrics.attempt(took.Seconds())
+		p.metrics.delivery()
+		log.Debug("delivered", zap.Duration("took", took))
 		r.settle(log, "ack", msg.Ack())
 	case errors.Is(derr, errStopping) || r.abortCtx.Err() != nil:
-		// Not the destination's fault: give the task straight back.
+		// Not the destination's fault: give the task straight back, and
+		// count nothing.
 		r.settle(log, "nak", msg.Nak())
 	case derr.retryable && attempt < p.dest.cfg.Retry.MaxAttempts:
+		p.metrics.attempt(took.Seconds())
+		p.metrics.retried()
 		delay := backoff(p.dest.cfg.Retry, attempt, nil)
 		if derr.hasRetry {
 			delay = min(derr.retryAfter, p.dest.cfg.Retry.MaxInterval)
@@ -84,6 +90,7 @@ func (r *Router) handle(p *pair, msg jetstream.Msg, log *zap.Logger) {
 		log.Info("delivery failed, will retry", zap.Int("status", derr.status), zap.Duration("delay", delay), zap.Error(derr))
 		r.settle(log, "nak with delay", msg.NakWithDelay(delay))
 	default:
+		p.metrics.attempt(took.Seconds())
 		r.deadLetter(p, msg, log, derr, attempt, stream, seq)
 	}
 }
@@ -178,6 +185,7 @@ func (r *Router) deadLetter(p *pair, msg jetstream.Msg, log *zap.Logger, derr *d
 		r.settle(log, "nak with delay", msg.NakWithDelay(backoff(p.dest.cfg.Retry, attempt, nil)))
 		return
 	}
+	p.metrics.deadLettered()
 	log.Warn("dead letter", zap.String("subject", p.dlq), zap.Int("status", derr.status), zap.String("error", derr.Error()))
 	r.settle(log, "ack dead letter", msg.Ack())
 }

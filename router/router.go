@@ -55,16 +55,33 @@ type pair struct {
 	dest     *destination
 	consumer jetstream.ConsumerConfig
 	dlq      string
-	slots    int // deliveries in flight in this process
+	slots    int          // deliveries in flight in this process
+	metrics  *pairMetrics // nil: no metrics
+}
+
+// Option is an optional setting of New.
+type Option func(*options)
+
+type options struct {
+	metrics *Metrics
+}
+
+// WithMetrics makes the Router record its deliveries in m; nil records nothing.
+func WithMetrics(m *Metrics) Option {
+	return func(o *options) { o.metrics = m }
 }
 
 // New builds every route of cfg (defaults applied and cross-references
 // checked by configs.Load) on js. Streams exist already:
 // cfg.NATS.Stream.Name capturing "tasks.>", and "HOOKGATE_DLQ" capturing
 // "dlq.>". Disabled routes get no consumer.
-func New(cfg *configs.Config, js jetstream.JetStream, log *zap.Logger, version string) (*Router, error) {
+func New(cfg *configs.Config, js jetstream.JetStream, log *zap.Logger, version string, opts ...Option) (*Router, error) {
 	if cfg == nil || js == nil {
 		return nil, errors.New("router.New: config and JetStream are required")
+	}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
 	}
 	if log == nil {
 		log = zap.NewNop()
@@ -122,7 +139,7 @@ func New(cfg *configs.Config, js jetstream.JetStream, log *zap.Logger, version s
 			return nil, fmt.Errorf("%sroute %q: outgoing is empty; name at least one outgoing configuration", at(rt.Pos), rt.Name)
 		}
 		for _, name := range rt.Outgoing {
-			o, ok := outgoing[name]
+			out, ok := outgoing[name]
 			if !ok {
 				return nil, fmt.Errorf("%sroute %q: unknown outgoing %q; define it under outgoing", at(rt.Pos), rt.Name, name)
 			}
@@ -133,8 +150,8 @@ func New(cfg *configs.Config, js jetstream.JetStream, log *zap.Logger, version s
 			seen[cname] = true
 			d, ok := dests[name]
 			if !ok {
-				if d, err = buildDestination(o, profiles, version, idle[name]); err != nil {
-					return nil, fmt.Errorf("%s%w", at(o.Pos), err)
+				if d, err = buildDestination(out, profiles, version, idle[name]); err != nil {
+					return nil, fmt.Errorf("%s%w", at(out.Pos), err)
 				}
 				dests[name] = d
 				r.dests = append(r.dests, d)
@@ -142,9 +159,10 @@ func New(cfg *configs.Config, js jetstream.JetStream, log *zap.Logger, version s
 			r.pairs = append(r.pairs, &pair{
 				route:    compiled,
 				dest:     d,
-				consumer: consumerConfig(cname, rt.Name, name, subject, o),
+				consumer: consumerConfig(cname, rt.Name, name, subject, out),
 				dlq:      DLQSubject(rt.Name, name),
-				slots:    slotsOf(o),
+				slots:    slotsOf(out),
+				metrics:  o.metrics.forPair(rt.Name, name),
 			})
 		}
 	}

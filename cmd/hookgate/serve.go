@@ -16,6 +16,7 @@ import (
 
 	"github.com/hookgate/hookgate/configs"
 	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/gateway/admin"
 	"github.com/hookgate/hookgate/gateway/bus"
 )
 
@@ -54,8 +55,17 @@ func cmdServe(args []string, stderr io.Writer) error {
 		_ = b.Close(closeCtx)
 		return err
 	}
+	pm, err := newProcessMetrics()
+	if err != nil {
+		closeCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
+		defer cancel()
+		_ = b.Close(closeCtx)
+		return err
+	}
 	srv := gateway.New(rt, b, log.Named("gateway"))
-	routes, err := startRouter(ctx, cfg, b, log)
+	srv.SetMetrics(pm.gateway)
+	rl := &reloader{path: *path, srv: srv, metrics: pm.gateway, log: log}
+	routes, err := startRouter(ctx, cfg, b, log, pm.router)
 	if err != nil {
 		closeCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
 		defer cancel()
@@ -67,14 +77,31 @@ func cmdServe(args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("server.listen %q: %w", cfg.Server.Listen, err)
 	}
+	adm, admLn, err := listenAdmin(cfg, srv, b, pm, rl, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	adminAddr := ""
+	if admLn != nil {
+		adminAddr = admLn.Addr().String()
+	}
 	log.Info("hookgate started",
 		zap.String("version", version),
 		zap.String("listen", ln.Addr().String()),
 		zap.String("nats", b.ClientURL()),
+		zap.String("admin", adminAddr),
 		zap.Int("webhooks", len(cfg.Webhooks)),
 	)
-	served := make(chan error, 1)
+	served := make(chan error, 2)
 	go func() { served <- srv.Serve(ln) }()
+	if adm != nil {
+		go func() {
+			if err := adm.Serve(admLn); err != nil {
+				served <- fmt.Errorf("admin: %w", err)
+			}
+		}()
+	}
 
 	reloads := make(chan string, 1)
 	hup := make(chan os.Signal, 1)
@@ -93,38 +120,29 @@ func cmdServe(args []string, stderr io.Writer) error {
 		case err := <-served:
 			return err
 		case <-hup:
-			reload(*path, srv, log, "SIGHUP")
+			_ = rl.reload("SIGHUP") // logged; the old config keeps serving
 		case why := <-reloads:
-			reload(*path, srv, log, why)
+			_ = rl.reload(why)
 		case <-ctx.Done():
-			return shutdown(srv, routes, b, cfg.Server.ShutdownTimeout, log)
+			return shutdown(srv, adm, routes, b, cfg.Server.ShutdownTimeout, log)
 		}
 	}
-}
-
-// reload swaps in a new runtime only when the whole new config is valid;
-// otherwise the old one keeps serving and the problems are logged.
-func reload(path string, srv *gateway.Server, log *zap.Logger, why string) {
-	cfg, err := configs.Load(path)
-	if err == nil {
-		var rt *gateway.Runtime
-		if rt, err = gateway.Build(cfg); err == nil {
-			srv.Swap(rt)
-			log.Info("config reloaded", zap.String("trigger", why), zap.Int("webhooks", len(cfg.Webhooks)))
-			return
-		}
-	}
-	log.Error("config reload refused; the previous config keeps serving", zap.String("trigger", why), zap.Error(err))
 }
 
 // shutdown stops accepting, lets requests and deliveries under way finish
-// (up to timeout), drains NATS and stops the embedded server.
-func shutdown(srv *gateway.Server, routes stopper, b *bus.Bus, timeout time.Duration, log *zap.Logger) error {
+// (up to timeout), drains NATS and stops the embedded server. The admin
+// listener stops with the gateway.
+func shutdown(srv *gateway.Server, adm *admin.Server, routes stopper, b *bus.Bus, timeout time.Duration, log *zap.Logger) error {
 	log.Info("shutting down", zap.Duration("timeout", timeout))
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
 		log.Warn("requests still in flight at shutdown timeout", zap.Error(err))
+	}
+	if adm != nil {
+		if err := adm.Shutdown(ctx); err != nil {
+			log.Warn("admin requests still in flight at shutdown timeout", zap.Error(err))
+		}
 	}
 	if routes != nil {
 		if err := routes.Stop(ctx); err != nil {

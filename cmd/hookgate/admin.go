@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.uber.org/zap"
+
+	"github.com/hookgate/hookgate/configs"
+	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/gateway/admin"
+	"github.com/hookgate/hookgate/gateway/bus"
+	"github.com/hookgate/hookgate/router"
+)
+
+// processMetrics is the process's one registry and the components'
+// collectors on it; /metrics serves the registry.
+type processMetrics struct {
+	registry *prometheus.Registry
+	gateway  *gateway.Metrics
+	router   *router.Metrics
+}
+
+func newProcessMetrics() (*processMetrics, error) {
+	reg := prometheus.NewRegistry()
+	for _, c := range []prometheus.Collector{
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("metrics: %w", err)
+		}
+	}
+	gm, err := gateway.NewMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	rm, err := router.NewMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	return &processMetrics{registry: reg, gateway: gm, router: rm}, nil
+}
+
+// listenAdmin builds the admin server and binds admin.listen; with
+// admin.listen "" there is no admin server (nil, nil, nil).
+func listenAdmin(cfg *configs.Config, srv *gateway.Server, b *bus.Bus, pm *processMetrics, rl *reloader, log *zap.Logger) (*admin.Server, net.Listener, error) {
+	if cfg.Admin.Listen == "" {
+		return nil, nil, nil
+	}
+	a, err := admin.New(admin.Options{
+		Listen:     cfg.Admin.Listen,
+		Token:      cfg.Admin.Token,
+		Gatherer:   pm.registry,
+		Current:    func() *configs.Config { return srv.Runtime().Config },
+		Routes:     cfg.Routes,
+		JetStream:  b.JetStream(),
+		Stream:     cfg.NATS.Stream.Name,
+		Deliveries: pm.router,
+		Reload:     func(context.Context) error { return rl.reload("admin API") },
+		Log:        log.Named("admin"),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Admin.Listen)
+	if err != nil {
+		return nil, nil, fmt.Errorf("admin.listen %q: %w", cfg.Admin.Listen, err)
+	}
+	return a, ln, nil
+}

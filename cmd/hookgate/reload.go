@@ -1,0 +1,42 @@
+package main
+
+import (
+	"sync"
+
+	"go.uber.org/zap"
+
+	"github.com/hookgate/hookgate/configs"
+	"github.com/hookgate/hookgate/gateway"
+)
+
+// reloader loads the configuration again for SIGHUP, --watch and
+// POST /api/v1/reload. One reload runs at a time, so that two triggers
+// close together swap in their runtimes in the order they loaded them.
+type reloader struct {
+	mu      sync.Mutex
+	path    string
+	srv     *gateway.Server
+	metrics *gateway.Metrics
+	log     *zap.Logger
+}
+
+// reload swaps in a new runtime only when the whole new config is valid;
+// otherwise the old one keeps serving, and the problems are logged and
+// returned.
+func (r *reloader) reload(why string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cfg, err := configs.Load(r.path)
+	if err == nil {
+		var rt *gateway.Runtime
+		if rt, err = gateway.Build(cfg); err == nil {
+			r.srv.Swap(rt)
+			r.metrics.Reloaded(nil)
+			r.log.Info("config reloaded", zap.String("trigger", why), zap.Int("webhooks", len(cfg.Webhooks)))
+			return nil
+		}
+	}
+	r.metrics.Reloaded(err)
+	r.log.Error("config reload refused; the previous config keeps serving", zap.String("trigger", why), zap.Error(err))
+	return err
+}
