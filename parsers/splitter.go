@@ -173,6 +173,12 @@ func (s *Splitter) splitFull(ctx context.Context, kind, contentType string, body
 	if len(items) == 0 {
 		return s.empty()
 	}
+	return yieldAll(ctx, items, yield)
+}
+
+// yieldAll hands collected items to yield, checking ctx now and then so a
+// huge body's items stop when the request is abandoned.
+func yieldAll(ctx context.Context, items [][]byte, yield func(Item) error) error {
 	for i, b := range items {
 		if i&255 == 255 {
 			if err := ctx.Err(); err != nil {
@@ -201,17 +207,7 @@ func (s *Splitter) yieldJSON(ctx context.Context, body []byte, yield func(Item) 
 	case len(items) == 0:
 		return s.empty()
 	}
-	for i, b := range items {
-		if i&255 == 255 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		if err := yield(Item{Data: b, ContentType: jsonType}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return yieldAll(ctx, items, yield)
 }
 
 // splitStream yields items as the walker finds them.
