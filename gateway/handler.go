@@ -28,9 +28,23 @@ func (s *Server) handleWebhook(c echo.Context) (err error) {
 	identifier := c.Param("identifier")
 	status, tasks := 0, 0
 	var wm *webhookMetrics
+	var w *webhook
+	// Only for a logged webhook: the body is copied before its buffer goes
+	// back to the pool; unread (a 413, a read error) counts as truncated.
+	loggedText, loggedCut := "", true
 	defer func() {
+		stored, msg := tasks, ""
 		if err != nil {
-			status = asRequestError(err).Status
+			re := asRequestError(err)
+			status, stored, msg = re.Status, re.Published, re.Message
+		}
+		if s.reqlog != nil && w.logging() {
+			s.logRequest(&RequestLogEntry{
+				Time: start.UTC(), RequestID: id, Webhook: identifier, RemoteAddr: req.RemoteAddr,
+				Method: req.Method, Path: req.URL.Path, Headers: w.redact.header(req.Header),
+				Body: loggedText, BodyTruncated: loggedCut, Status: status, Error: msg, Tasks: stored,
+				DurationMS: float64(s.now().Sub(start).Microseconds()) / 1000,
+			})
 		}
 		s.metrics.request(wm, status, s.now().Sub(start).Seconds())
 		s.log.Info("request",
@@ -45,7 +59,7 @@ func (s *Server) handleWebhook(c echo.Context) (err error) {
 	}()
 
 	rt := s.rt.Load()
-	w := rt.webhooks[identifier]
+	w = rt.webhooks[identifier]
 	if w == nil {
 		return reject(http.StatusNotFound, "unknown webhook")
 	}
@@ -72,6 +86,9 @@ func (s *Server) handleWebhook(c echo.Context) (err error) {
 		return reject(http.StatusBadRequest, "could not read body: "+err.Error())
 	}
 	defer b.Close()
+	if s.reqlog != nil && w.logging() {
+		loggedText, loggedCut = loggedBody(b)
+	}
 
 	vr := &validators.Request{
 		Method:     req.Method,
@@ -83,7 +100,11 @@ func (s *Server) handleWebhook(c echo.Context) (err error) {
 	}
 	// Element by element rather than Chain.Validate, to count a refusal
 	// under the kind of validator that made it.
-	for i, v := range w.chain {
+	replay, chain := isReplay(req.Context()), w.chain
+	if replay {
+		chain = nil // validated when it first came in
+	}
+	for i, v := range chain {
 		if err := v.Validate(req.Context(), vr); err != nil {
 			var rej *validators.Rejection
 			if wm != nil && i < len(wm.validators) && errors.As(err, &rej) {
@@ -98,6 +119,9 @@ func (s *Server) handleWebhook(c echo.Context) (err error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(req.Context()), rt.Config.NATS.PublishTimeout)
 	defer cancel()
 	p := s.newPublication(w, id, start, req, b)
+	if replay {
+		p.dedup = id // stored again, not dropped as a repeat of the original
+	}
 	res, err := p.run(ctx, req.Header.Get(echo.HeaderContentType))
 	if wm != nil {
 		p.countPublished(wm, res.Published)

@@ -33,6 +33,7 @@ type webhook struct {
 	limiter    *rate.Limiter
 	forward    []forwardHeader
 	respond    *configs.Respond
+	redact     *redactor // masks the request log; nil unless logging
 	mx         webhookMetricsHolder
 }
 
@@ -64,6 +65,9 @@ func Build(cfg *configs.Config) (*Runtime, error) {
 		w, err := buildWebhook(wc, incoming)
 		if err != nil {
 			return nil, fmt.Errorf("webhooks[%d] (%s): %w", i, wc.Identifier, err)
+		}
+		if wc.Logging {
+			w.redact = newRedactor(wc, cfg)
 		}
 		rt.webhooks[wc.Identifier] = w
 	}

@@ -5,6 +5,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"sync/atomic"
@@ -26,6 +27,8 @@ type Server struct {
 	now  func() time.Time
 	// metrics is set before serving and read-only afterwards; nil records nothing.
 	metrics *Metrics
+	// reqlog is set before serving; nil keeps no request log.
+	reqlog *bus.LogWriter
 }
 
 // New builds a Server on rt, publishing through b.
@@ -82,8 +85,17 @@ func (s *Server) Serve(ln net.Listener) error {
 	return err
 }
 
-// Shutdown stops accepting and waits for requests in flight, up to ctx.
-func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
+// Shutdown stops accepting and waits for requests in flight, then for the
+// request log entries still queued, up to ctx.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	if s.reqlog != nil {
+		if cerr := s.reqlog.Close(ctx); err == nil && cerr != nil {
+			err = fmt.Errorf("request log not flushed: %w", cerr)
+		}
+	}
+	return err
+}
 
 func (s *Server) handleReady(c echo.Context) error {
 	if s.rt.Load() == nil || !s.bus.Ready() {

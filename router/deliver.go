@@ -65,10 +65,15 @@ func (r *Router) handle(p *pair, msg jetstream.Msg, log *zap.Logger) {
 	}
 
 	stopBeat := r.heartbeat(msg, p.consumer.AckWait)
+	sendCtx, captured := r.withCapture(r.abortCtx)
 	start := time.Now()
-	derr := p.dest.send(r.abortCtx, r.stopCtx, body, contentType, id)
+	derr := p.dest.send(sendCtx, r.stopCtx, body, contentType, id)
 	took := time.Since(start)
 	stopBeat()
+	// A stop is no attempt of the destination's: the task goes back unlogged.
+	if derr == nil || (!errors.Is(derr, errStopping) && r.abortCtx.Err() == nil) {
+		r.logAttempt(p, captured, msg.Headers(), id, attempt, start, took, derr)
+	}
 
 	switch {
 	case derr == nil:

@@ -39,8 +39,8 @@ func startJS(t testing.TB) jetstream.JetStream {
 	_, js := natstest.Connect(t, s)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	for name, subj := range map[string]string{testStream: "tasks.>", dlqStream: "dlq.>"} {
-		if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{subj}, Storage: jetstream.FileStorage}); err != nil {
+	for name, subj := range map[string][]string{testStream: {"tasks.>", ReplayPrefix + ">"}, dlqStream: {"dlq.>"}} {
+		if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: subj, Storage: jetstream.FileStorage}); err != nil {
 			t.Fatalf("create stream %s: %v", name, err)
 		}
 	}

@@ -23,6 +23,25 @@ func DLQSubject(route, outgoing string) string {
 	return "dlq." + safeToken(route, 0) + "." + safeToken(outgoing, 0)
 }
 
+// DLQRouteFilter is the subject filter of every dead letter of one route,
+// dlq.<route>.>. Names that differ only in replaced characters share it, so
+// a reader also checks the hookgate-route header.
+func DLQRouteFilter(route string) string {
+	return "dlq." + safeToken(route, 0) + ".>"
+}
+
+// ReplayPrefix starts every replay subject; the task stream captures
+// ReplayPrefix + ">" besides tasks.>.
+const ReplayPrefix = "replay."
+
+// ReplaySubject is the subject a dead letter of one (route, outgoing) pair
+// is replayed on: only that pair's consumer filters it, so a replay reaches
+// the failed pair and no other route or outgoing of the same incoming. The
+// consumer name makes it unique even where DLQSubject is not.
+func ReplaySubject(route, outgoing string) string {
+	return ReplayPrefix + ConsumerName(route, outgoing)
+}
+
 // safeToken keeps [A-Za-z0-9_-] and replaces everything else with '_', which
 // is valid both in a consumer name and in a subject token; max > 0 truncates.
 func safeToken(s string, max int) string {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/configs"
+	"github.com/hookgate/hookgate/gateway/bus"
 )
 
 // Router delivers the tasks of every enabled route. Build it with New, run
@@ -40,6 +42,8 @@ type Router struct {
 	abortCtx    context.Context
 	abortNow    context.CancelFunc
 	heartbeatAt func(ackWait time.Duration) time.Duration
+	attempts    *bus.LogWriter // the attempt log; Start makes one when nil
+	ownAttempts bool           // attempts was made by Start: Stop closes it
 }
 
 // route is one compiled route.
@@ -63,7 +67,8 @@ type pair struct {
 type Option func(*options)
 
 type options struct {
-	metrics *Metrics
+	metrics  *Metrics
+	attempts *bus.LogWriter
 }
 
 // WithMetrics makes the Router record its deliveries in m; nil records nothing.
@@ -73,8 +78,8 @@ func WithMetrics(m *Metrics) Option {
 
 // New builds every route of cfg (defaults applied and cross-references
 // checked by configs.Load) on js. Streams exist already:
-// cfg.NATS.Stream.Name capturing "tasks.>", and "HOOKGATE_DLQ" capturing
-// "dlq.>". Disabled routes get no consumer.
+// cfg.NATS.Stream.Name capturing "tasks.>" and "replay.>", and
+// "HOOKGATE_DLQ" capturing "dlq.>". Disabled routes get no consumer.
 func New(cfg *configs.Config, js jetstream.JetStream, log *zap.Logger, version string, opts ...Option) (*Router, error) {
 	if cfg == nil || js == nil {
 		return nil, errors.New("router.New: config and JetStream are required")
@@ -166,6 +171,8 @@ func New(cfg *configs.Config, js jetstream.JetStream, log *zap.Logger, version s
 			})
 		}
 	}
+	r.attempts = o.attempts
+	r.captureResponses()
 	return r, nil
 }
 
@@ -247,17 +254,19 @@ func slotsOf(o configs.Outgoing) int {
 // consumerConfig is the durable consumer of a pair. MaxAckPending bounds the
 // deliveries in flight across every process; tasks waiting for a retry stay
 // pending too, which is what keeps ordered pairs in order across failures.
-// AckWait outlasts the HTTP timeout; longer waits send InProgress.
+// AckWait outlasts the HTTP timeout; longer waits send InProgress. Besides
+// the incoming's subject it takes the pair's own replay subject, on which
+// the admin API replays the pair's dead letters.
 func consumerConfig(name, routeName, outName, subject string, o configs.Outgoing) jetstream.ConsumerConfig {
 	return jetstream.ConsumerConfig{
-		Durable:       name,
-		Description:   fmt.Sprintf("hookgate route %s to outgoing %s", routeName, outName),
-		DeliverPolicy: jetstream.DeliverNewPolicy,
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       o.Timeout + 15*time.Second,
-		MaxDeliver:    -1, // attempts are counted by the router, which dead-letters the last
-		FilterSubject: subject,
-		MaxAckPending: slotsOf(o),
+		Durable:        name,
+		Description:    fmt.Sprintf("hookgate route %s to outgoing %s", routeName, outName),
+		DeliverPolicy:  jetstream.DeliverNewPolicy,
+		AckPolicy:      jetstream.AckExplicitPolicy,
+		AckWait:        o.Timeout + 15*time.Second,
+		MaxDeliver:     -1, // attempts are counted by the router, which dead-letters the last
+		FilterSubjects: []string{subject, ReplaySubject(routeName, outName)},
+		MaxAckPending:  slotsOf(o),
 	}
 }
 
@@ -276,6 +285,7 @@ func (r *Router) Start(ctx context.Context) error {
 		return errors.New("router: Start after Stop; build a new Router with New")
 	}
 	r.started = true
+	r.startAttemptLog()
 	its := make([]jetstream.MessagesContext, 0, len(r.pairs))
 	for _, p := range r.pairs {
 		c, err := r.js.CreateOrUpdateConsumer(ctx, r.stream, p.consumer)
@@ -290,7 +300,7 @@ func (r *Router) Start(ctx context.Context) error {
 			it.Stop()
 		}
 		return fmt.Errorf("router: consumer %s on stream %s for route %q: %w; check that the stream exists and captures %s",
-			p.consumer.Durable, r.stream, p.route.name, err, p.consumer.FilterSubject)
+			p.consumer.Durable, r.stream, p.route.name, err, strings.Join(p.consumer.FilterSubjects, " and "))
 	}
 	for i, p := range r.pairs {
 		r.wg.Add(1)
@@ -322,6 +332,7 @@ func (r *Router) Stop(ctx context.Context) error {
 		err = fmt.Errorf("router: stop: deliveries aborted: %w", ctx.Err())
 	}
 	r.abortNow()
+	r.stopAttemptLog(ctx)
 	for _, d := range r.dests {
 		d.transport.CloseIdleConnections()
 		if d.creds != nil && d.creds.oauth != nil {

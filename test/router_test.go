@@ -627,8 +627,15 @@ routes:
 			t.Errorf("task %s delivered %d times, want once (no failure happened)", k, c)
 		}
 	}
-	a := strings.Count(first.log.String(), `"msg":"delivered"`)
-	b := strings.Count(second.log.String(), `"msg":"delivered"`)
+	// A task is acked before its log line reaches our pipe: wait for the lines.
+	var a, b int
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		a = strings.Count(first.log.String(), `"msg":"delivered"`)
+		b = strings.Count(second.log.String(), `"msg":"delivered"`)
+		if a+b >= n || time.Now().After(deadline) {
+			break
+		}
+	}
 	t.Logf("deliveries: first process %d, second %d", a, b)
 	if a+b != n || a == 0 || b == 0 {
 		t.Errorf("processes delivered %d and %d tasks, want both a share of %d", a, b, n)

@@ -56,11 +56,11 @@ func listenAdmin(cfg *configs.Config, srv *gateway.Server, b *bus.Bus, pm *proce
 		Token:      cfg.Admin.Token,
 		Gatherer:   pm.registry,
 		Current:    func() *configs.Config { return srv.Runtime().Config },
-		Routes:     cfg.Routes,
 		JetStream:  b.JetStream(),
 		Stream:     cfg.NATS.Stream.Name,
 		Deliveries: pm.router,
 		Reload:     func(context.Context) error { return rl.reload("admin API") },
+		Replay:     srv.Replay,
 		Log:        log.Named("admin"),
 	})
 	if err != nil {

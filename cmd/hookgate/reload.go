@@ -1,12 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"sync"
 
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/configs"
 	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/router"
 )
 
 // reloader loads the configuration again for SIGHUP, --watch and
@@ -16,13 +18,16 @@ type reloader struct {
 	mu      sync.Mutex
 	path    string
 	srv     *gateway.Server
+	routes  *router.Supervisor // nil: the gateway alone is reloaded
 	metrics *gateway.Metrics
 	log     *zap.Logger
 }
 
-// reload swaps in a new runtime only when the whole new config is valid;
-// otherwise the old one keeps serving, and the problems are logged and
-// returned.
+// reload swaps in a new runtime only when the whole new config is valid
+// and its routes (when they changed) are running; otherwise the old
+// gateway and router keep serving, and the problems are logged and
+// returned. The router goes first: it is the step that can still fail
+// after the config is known to be valid.
 func (r *reloader) reload(why string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -30,10 +35,18 @@ func (r *reloader) reload(why string) error {
 	if err == nil {
 		var rt *gateway.Runtime
 		if rt, err = gateway.Build(cfg); err == nil {
-			r.srv.Swap(rt)
-			r.metrics.Reloaded(nil)
-			r.log.Info("config reloaded", zap.String("trigger", why), zap.Int("webhooks", len(cfg.Webhooks)))
-			return nil
+			restarted := false
+			if r.routes != nil {
+				restarted, err = r.routes.Reload(cfg, cfg.Server.ShutdownTimeout)
+			}
+			if err == nil {
+				r.srv.Swap(rt)
+				r.metrics.Reloaded(nil)
+				r.log.Info("config reloaded", zap.String("trigger", why), zap.Int("webhooks", len(cfg.Webhooks)),
+					zap.Int("routes", len(cfg.Routes)), zap.Bool("router_restarted", restarted))
+				return nil
+			}
+			err = fmt.Errorf("router: %w", err)
 		}
 	}
 	r.metrics.Reloaded(err)

@@ -11,18 +11,13 @@ import (
 	"github.com/hookgate/hookgate/router"
 )
 
-// startRouter starts delivery of the configured routes; with no routes
-// there is nothing to run.
-func startRouter(ctx context.Context, cfg *configs.Config, b *bus.Bus, log *zap.Logger, m *router.Metrics) (stopper, error) {
-	if len(cfg.Routes) == 0 {
-		return nil, nil
-	}
-	r, err := router.New(cfg, b.JetStream(), log.Named("router"), version, router.WithMetrics(m))
+// startRouter starts delivery of the configured routes (with no routes
+// there is nothing to run until a reload adds some); the Supervisor
+// replaces the Router when a reload changes them.
+func startRouter(ctx context.Context, cfg *configs.Config, b *bus.Bus, log *zap.Logger, m *router.Metrics) (*router.Supervisor, error) {
+	s, err := router.StartSupervisor(ctx, cfg, b.JetStream(), log.Named("router"), version, router.WithMetrics(m))
 	if err != nil {
 		return nil, fmt.Errorf("router: %w", err)
 	}
-	if err := r.Start(ctx); err != nil {
-		return nil, fmt.Errorf("router: %w", err)
-	}
-	return r, nil
+	return s, nil
 }

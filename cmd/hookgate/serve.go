@@ -64,6 +64,10 @@ func cmdServe(args []string, stderr io.Writer) error {
 	}
 	srv := gateway.New(rt, b, log.Named("gateway"))
 	srv.SetMetrics(pm.gateway)
+	// The request log (SPEC §9); the router keeps its attempt log itself.
+	reqlog := bus.NewLogWriter(b.JetStream(), 0, log.Named("requestlog"))
+	defer closeLog(reqlog, cfg.Server.ShutdownTimeout, log)
+	srv.SetRequestLog(reqlog)
 	rl := &reloader{path: *path, srv: srv, metrics: pm.gateway, log: log}
 	routes, err := startRouter(ctx, cfg, b, log, pm.router)
 	if err != nil {
@@ -72,6 +76,7 @@ func cmdServe(args []string, stderr io.Writer) error {
 		_ = b.Close(closeCtx)
 		return err
 	}
+	rl.routes = routes // reloads replace the router too (SPEC §8)
 
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
@@ -154,6 +159,16 @@ func shutdown(srv *gateway.Server, adm *admin.Server, routes stopper, b *bus.Bus
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// closeLog ends the request log's goroutine on the paths that return
+// before shutdown (which flushes it through srv.Shutdown).
+func closeLog(w *bus.LogWriter, timeout time.Duration, log *zap.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := w.Close(ctx); err != nil {
+		log.Warn("request log not flushed", zap.Error(err))
+	}
 }
 
 type stopper interface {

@@ -23,6 +23,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/configs"
+	"github.com/hookgate/hookgate/gateway"
 	"github.com/hookgate/hookgate/router"
 )
 
@@ -38,9 +39,6 @@ type Options struct {
 	// Current returns the configuration the gateway serves now (its
 	// webhooks change on reload).
 	Current func() *configs.Config
-	// Routes are the routes the router runs; they change only at the next
-	// start, so they are fixed here.
-	Routes []configs.Route
 	// JetStream and Stream locate the routes' durable consumers for the
 	// pending counts; nil JetStream reports no pending counts.
 	JetStream jetstream.JetStream
@@ -50,6 +48,9 @@ type Options struct {
 	// Reload loads and swaps in the configuration again, the way SIGHUP
 	// does; nil answers 501 to POST /api/v1/reload.
 	Reload func(ctx context.Context) error
+	// Replay runs a logged request through the gateway again (logs.go);
+	// nil answers 501 to POST /api/v1/requests/{id}/replay.
+	Replay func(ctx context.Context, e *gateway.RequestLogEntry) gateway.ReplayResult
 	Log    *zap.Logger
 }
 
@@ -91,6 +92,8 @@ func New(opts Options) (*Server, error) {
 	s.mux.Handle("/api/v1/webhooks", s.api(http.MethodGet, s.webhooks))
 	s.mux.Handle("/api/v1/routes", s.api(http.MethodGet, s.routes))
 	s.mux.Handle("/api/v1/reload", s.api(http.MethodPost, s.reload))
+	s.registerLogs()
+	s.registerDLQ()
 	s.mux.Handle("/", s.api("", func(http.ResponseWriter, *http.Request) error {
 		return &apiError{status: http.StatusNotFound, msg: "not found"}
 	}))

@@ -92,7 +92,7 @@ func (s *Server) routes(w http.ResponseWriter, r *http.Request) error {
 	out := struct {
 		Routes []routeView `json:"routes"`
 	}{Routes: []routeView{}}
-	for _, rc := range s.opts.Routes {
+	for _, rc := range s.opts.Current().Routes { // the routes the router runs now, after any reload
 		v := routeView{Name: rc.Name, Incoming: rc.Incoming, Disabled: rc.Disabled, Outgoing: []pairView{}}
 		for _, name := range rc.Outgoing {
 			c := s.opts.Deliveries.Counts(rc.Name, name)

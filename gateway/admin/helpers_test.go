@@ -99,7 +99,6 @@ func startStack(t *testing.T, yaml string) *stack {
 		Token:      cfg.Admin.Token,
 		Gatherer:   reg,
 		Current:    func() *configs.Config { return srv.Runtime().Config },
-		Routes:     cfg.Routes,
 		JetStream:  b.JetStream(),
 		Stream:     cfg.NATS.Stream.Name,
 		Deliveries: rm,

@@ -23,12 +23,15 @@ const logMaxAge = 7 * 24 * time.Hour
 const streamTimeout = 10 * time.Second
 
 // streamConfigs are the streams hookgate needs, task stream first. Dead
-// letters are kept until replayed or removed by an operator.
+// letters are kept until replayed or removed by an operator. The task
+// stream also captures replay.>: a dead letter is replayed there on a
+// subject only its own (route, outgoing) consumer filters (router.ReplaySubject),
+// so subscribers of tasks.> never see it again.
 func streamConfigs(s configs.Stream) []jetstream.StreamConfig {
 	return []jetstream.StreamConfig{
 		{
 			Name:       s.Name,
-			Subjects:   []string{"tasks.>"},
+			Subjects:   []string{"tasks.>", "replay.>"},
 			Storage:    jetstream.FileStorage,
 			MaxAge:     s.MaxAge,
 			Replicas:   s.Replicas,

@@ -1,0 +1,311 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/gateway/bus"
+	"github.com/hookgate/hookgate/router"
+)
+
+// Bounds of the log endpoints: how many entries one answer holds, and how
+// long one read of HOOKGATE_LOG may take before it answers with what it has.
+const (
+	defaultLogLimit = 50
+	maxLogLimit     = 1000
+	logReadTimeout  = 5 * time.Second
+	// requestLogWindow is how long after its start a request's entry may
+	// be written (read timeouts, publish timeouts): the search for one
+	// request id ends there.
+	requestLogWindow = 15 * time.Minute
+)
+
+// registerLogs adds the request log, delivery log and replay endpoints.
+func (s *Server) registerLogs() {
+	s.mux.Handle("/api/v1/webhooks/{id}/requests", s.api(http.MethodGet, s.requests))
+	s.mux.Handle("/api/v1/deliveries", s.api(http.MethodGet, s.deliveries))
+	s.mux.Handle("/api/v1/requests/{id}/replay", s.api(http.MethodPost, s.replay))
+}
+
+// requests is GET /api/v1/webhooks/{id}/requests?limit=N: the webhook's
+// logged requests, newest first. Entries are masked when written.
+func (s *Server) requests(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if !validToken(id) {
+		return &apiError{status: http.StatusBadRequest, msg: "webhook identifier must not be empty or hold '.', '*', '>' or spaces"}
+	}
+	limit, err := parseLimit(r)
+	if err != nil {
+		return err
+	}
+	out := []gateway.RequestLogEntry{}
+	err = s.newest(r.Context(), gateway.RequestLogSubject(id), limit, func(data []byte) bool {
+		var e gateway.RequestLogEntry
+		if json.Unmarshal(data, &e) != nil {
+			return false
+		}
+		out = append(out, e)
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"requests": out})
+	return nil
+}
+
+// deliveries is GET /api/v1/deliveries?route=&status=&limit=N: delivery
+// attempts, newest first. status "delivered" keeps the attempts that
+// delivered their task (no error), "failed" those that did not (an error:
+// a status other than 2xx, no answer, a refused address); empty keeps both.
+func (s *Server) deliveries(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	subject := "log.deliveries.>"
+	route := q.Get("route")
+	if route != "" {
+		subject = router.AttemptLogRouteFilter(route)
+	}
+	status := q.Get("status")
+	if status != "" && status != "delivered" && status != "failed" {
+		return &apiError{status: http.StatusBadRequest, msg: "status: use delivered or failed"}
+	}
+	limit, err := parseLimit(r)
+	if err != nil {
+		return err
+	}
+	out := []router.AttemptLogEntry{}
+	err = s.newest(r.Context(), subject, limit, func(data []byte) bool {
+		var e router.AttemptLogEntry
+		if json.Unmarshal(data, &e) != nil {
+			return false
+		}
+		if (route != "" && e.Route != route) || (status == "delivered" && e.Error != "") || (status == "failed" && e.Error == "") {
+			return false
+		}
+		out = append(out, e)
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deliveries": out})
+	return nil
+}
+
+// replay is POST /api/v1/requests/{id}/replay: the logged request's body
+// and headers through its webhook's current pipeline, validators skipped.
+// It answers with the gateway's status and its answer under "response";
+// 409 when the logged body is incomplete or the request never passed its
+// validators, 404 when the request is not in the log.
+func (s *Server) replay(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.Replay == nil {
+		return &apiError{status: http.StatusNotImplemented, msg: "replay is not available in this process"}
+	}
+	id := r.PathValue("id")
+	e, err := s.findRequest(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if e.BodyTruncated {
+		return &apiError{status: http.StatusConflict,
+			msg: "request " + id + " cannot be replayed: its logged body is incomplete (over 64KiB, or never read)"}
+	}
+	if !validated(e.Status) {
+		return &apiError{status: http.StatusConflict,
+			msg: "request " + id + " cannot be replayed: it was refused before or by its validators (status " + strconv.Itoa(e.Status) + "); only a request that passed them can be"}
+	}
+	res := s.opts.Replay(r.Context(), e)
+	var answer any = string(res.Body)
+	if json.Valid(res.Body) {
+		answer = json.RawMessage(res.Body)
+	}
+	writeJSON(w, res.Status, map[string]any{
+		"replay_of":  id,
+		"request_id": res.RequestID,
+		"status":     res.Status,
+		"response":   answer,
+	})
+	return nil
+}
+
+// validated reports whether a logged request got past its validators:
+// a replay skips them, so one they refused (401, 403), or one stopped
+// before them (405, 429), must not be replayed.
+func validated(status int) bool {
+	switch status {
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusMethodNotAllowed, http.StatusTooManyRequests, http.StatusNotFound:
+		return false
+	}
+	return status != 0
+}
+
+// findRequest finds a request's entry. Request ids are UUIDv7, so the id
+// says when the request came in: the search starts there.
+func (s *Server) findRequest(ctx context.Context, id string) (*gateway.RequestLogEntry, error) {
+	notFound := &apiError{status: http.StatusNotFound,
+		msg: "request " + id + " is not in the request log (unknown id, logging off for its webhook, or older than the log keeps)"}
+	u, err := uuid.Parse(id)
+	if err != nil || u.Version() != 7 {
+		return nil, notFound
+	}
+	if s.opts.JetStream == nil {
+		return nil, &apiError{status: http.StatusServiceUnavailable, msg: "the request log is not available: no JetStream"}
+	}
+	sec, nsec := u.Time().UnixTime()
+	at := time.Unix(sec, nsec)
+	from := at.Add(-time.Second)
+	var found *gateway.RequestLogEntry
+	err = s.scan(ctx, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{"log.requests.>"},
+		DeliverPolicy:  jetstream.DeliverByStartTimePolicy,
+		OptStartTime:   &from,
+	}, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
+		if meta.Timestamp.After(at.Add(requestLogWindow)) {
+			return false
+		}
+		// Cheap test first: most entries are other requests.
+		if !strings.Contains(string(m.Data()), id) {
+			return true
+		}
+		var e gateway.RequestLogEntry
+		if json.Unmarshal(m.Data(), &e) == nil && e.RequestID == id {
+			found = &e
+			return false
+		}
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	if found == nil {
+		return nil, notFound
+	}
+	return found, nil
+}
+
+// newest calls keep on the entries on subject from the newest back, until
+// keep accepted limit of them, the log is exhausted or the read time is up
+// (it then answers with what it has). It reads windows of sequence numbers
+// backwards, each a forward scan, so a long log costs only its tail.
+func (s *Server) newest(ctx context.Context, subject string, limit int, keep func([]byte) bool) error {
+	if s.opts.JetStream == nil {
+		return &apiError{status: http.StatusServiceUnavailable, msg: "the log is not available: no JetStream"}
+	}
+	ctx, cancel := context.WithTimeout(ctx, logReadTimeout)
+	defer cancel()
+	st, err := s.opts.JetStream.Stream(ctx, bus.LogStream)
+	if err != nil {
+		return s.logUnavailable(err)
+	}
+	last, err := st.GetLastMsgForSubject(ctx, subject)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil
+	}
+	if err != nil {
+		return s.logUnavailable(err)
+	}
+	// Info read while the stream was still empty says FirstSeq 0; sequences start at 1.
+	first := max(st.CachedInfo().State.FirstSeq, 1)
+	hi, window := last.Sequence, uint64(4*limit)
+	kept := 0
+	for kept < limit && hi >= first && hi > 0 {
+		lo := first
+		if hi-first+1 > window {
+			lo = hi - window + 1
+		}
+		var chunk [][]byte
+		err := s.scan(ctx, jetstream.OrderedConsumerConfig{
+			FilterSubjects: []string{subject},
+			DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+			OptStartSeq:    lo,
+		}, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
+			if meta.Sequence.Stream > hi {
+				return false
+			}
+			chunk = append(chunk, m.Data())
+			return true
+		})
+		for i := len(chunk) - 1; i >= 0 && kept < limit; i-- {
+			if keep(chunk[i]) {
+				kept++
+			}
+		}
+		if err != nil || lo == first || ctx.Err() != nil {
+			// Out of time: what was found is the answer.
+			return nil
+		}
+		hi, window = lo-1, window*4
+	}
+	return nil
+}
+
+// scan reads an ordered consumer until visit returns false, nothing more
+// is pending, or ctx (bounded by logReadTimeout) ends.
+func (s *Server) scan(ctx context.Context, cfg jetstream.OrderedConsumerConfig, visit func(jetstream.Msg, *jetstream.MsgMetadata) bool) error {
+	ctx, cancel := context.WithTimeout(ctx, logReadTimeout)
+	defer cancel()
+	cfg.InactiveThreshold = 30 * time.Second
+	c, err := s.opts.JetStream.OrderedConsumer(ctx, bus.LogStream, cfg)
+	if err != nil {
+		return s.logUnavailable(err)
+	}
+	for ctx.Err() == nil {
+		wait := time.Until(deadline(ctx))
+		batch, err := c.Fetch(256, jetstream.FetchMaxWait(min(time.Second, max(wait, 10*time.Millisecond))))
+		if err != nil {
+			return s.logUnavailable(err)
+		}
+		n := 0
+		for m := range batch.Messages() {
+			n++
+			meta, err := m.Metadata()
+			if err != nil {
+				continue
+			}
+			if !visit(m, meta) || meta.NumPending == 0 {
+				return nil
+			}
+		}
+		if n == 0 {
+			return nil // nothing on the subject from there on
+		}
+	}
+	return nil
+}
+
+func deadline(ctx context.Context) time.Time {
+	d, _ := ctx.Deadline()
+	return d
+}
+
+func (s *Server) logUnavailable(err error) error {
+	s.log.Warn("read HOOKGATE_LOG", zap.Error(err))
+	return &apiError{status: http.StatusServiceUnavailable, msg: "the log stream " + bus.LogStream + " cannot be read now; retry later"}
+}
+
+func parseLimit(r *http.Request) (int, error) {
+	raw := r.URL.Query().Get("limit")
+	if raw == "" {
+		return defaultLogLimit, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 || n > maxLogLimit {
+		return 0, &apiError{status: http.StatusBadRequest, msg: "limit: use a whole number from 1 to " + strconv.Itoa(maxLogLimit)}
+	}
+	return n, nil
+}
+
+// validToken reports whether s can stand as one token of a NATS subject.
+func validToken(s string) bool {
+	return s != "" && !strings.ContainsAny(s, ".*> \t\r\n")
+}

@@ -1,0 +1,99 @@
+package bus
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/hookgate/hookgate/test/natstest"
+)
+
+func TestLogWriterPublishesInOrderAndFlushesOnClose(t *testing.T) {
+	s := natstest.Start(t)
+	_, js := natstest.Connect(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: LogStream, Subjects: []string{"log.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	w := NewLogWriter(js, 100, zap.NewNop())
+	const n = 50
+	for i := range n {
+		if !w.Write("log.test.x", []byte(fmt.Sprint(i))) {
+			t.Fatalf("entry %d not queued with room for 100", i)
+		}
+	}
+	if err := w.Close(ctx); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	if w.Write("log.test.x", []byte("late")) {
+		t.Error("Write after Close was queued")
+	}
+	st, err := js.Stream(ctx, LogStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		m, err := st.GetMsg(ctx, uint64(i+1))
+		if err != nil {
+			t.Fatalf("entry %d: %v (Close returned before it was stored)", i, err)
+		}
+		if string(m.Data) != fmt.Sprint(i) {
+			t.Errorf("entry %d = %q, want the order of Write", i, m.Data)
+		}
+	}
+	if w.Dropped() != 0 || w.Failed() != 0 {
+		t.Errorf("dropped %d, failed %d; want none", w.Dropped(), w.Failed())
+	}
+}
+
+// A publish that hangs (nothing acks the subject) fills the queue: Write
+// then drops and counts, without waiting.
+func TestLogWriterDropsAndCountsWhenFullWithoutWaiting(t *testing.T) {
+	s := natstest.Start(t)
+	nc, js := natstest.Connect(t, s)
+	sub, err := nc.SubscribeSync("log.hang") // takes the publish, never acks it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	w := NewLogWriter(js, 2, zap.NewNop())
+	queued := 0
+	start := time.Now()
+	const n = 20
+	for range n {
+		if w.Write("log.hang", []byte("x")) {
+			queued++
+		}
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("%d writes took %s: Write waited", n, took)
+	}
+	if queued > 3 || w.Dropped() != uint64(n-queued) {
+		t.Errorf("queued %d, dropped %d of %d; want at most 3 queued (one publishing, two waiting) and the rest counted", queued, w.Dropped(), n)
+	}
+	// The hanging publish ends with the connection.
+	nc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := w.Close(ctx); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	if w.Failed() == 0 {
+		t.Error("no failed publish counted")
+	}
+}
+
+func TestNilLogWriterDropsQuietly(t *testing.T) {
+	var w *LogWriter
+	if w.Write("log.x", nil) {
+		t.Error("a nil LogWriter queued an entry")
+	}
+	if err := w.Close(context.Background()); err != nil {
+		t.Error(err)
+	}
+}

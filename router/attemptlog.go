@@ -1,0 +1,177 @@
+package router
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/hookgate/hookgate/gateway/bus"
+)
+
+// MaxLoggedResponse is how much of a destination's answer a delivery
+// attempt entry keeps (SPEC §9).
+const MaxLoggedResponse = 1 << 10
+
+// AttemptLogSubject is the subject of a pair's delivery attempt entries,
+// in the HOOKGATE_LOG stream; names are made subject-safe like DLQSubject.
+func AttemptLogSubject(route, outgoing string) string {
+	return "log.deliveries." + safeToken(route, 0) + "." + safeToken(outgoing, 0)
+}
+
+// AttemptLogRouteFilter is the subject filter of every attempt entry of one
+// route. Names that differ only in replaced characters share it, so a
+// reader also checks the entry's route.
+func AttemptLogRouteFilter(route string) string {
+	return "log.deliveries." + safeToken(route, 0) + ".>"
+}
+
+// AttemptLogEntry is one delivery attempt in the log (SPEC §9). Status is
+// the destination's HTTP status, 0 when none came; Error is empty when the
+// attempt delivered the task.
+type AttemptLogEntry struct {
+	Time       time.Time `json:"time"`
+	TaskID     string    `json:"task_id"`
+	RequestID  string    `json:"request_id"`
+	Route      string    `json:"route"`
+	Outgoing   string    `json:"outgoing"`
+	Attempt    int       `json:"attempt"`
+	Status     int       `json:"status"`
+	DurationMS float64   `json:"duration_ms"`
+	Error      string    `json:"error"`
+	Response   string    `json:"response"`
+}
+
+// WithAttemptLog makes the Router log its delivery attempts through w,
+// which the caller closes after Stop. Without it (or with nil) the Router
+// logs through a LogWriter of its own on its JetStream, from Start to Stop.
+func WithAttemptLog(w *bus.LogWriter) Option {
+	return func(o *options) { o.attempts = w }
+}
+
+func (r *Router) startAttemptLog() {
+	if r.attempts == nil {
+		r.attempts = bus.NewLogWriter(r.js, 0, r.log.Named("attempts"))
+		r.ownAttempts = true
+	}
+}
+
+// stopAttemptLog publishes what is queued, up to ctx, once deliveries ended.
+func (r *Router) stopAttemptLog(ctx context.Context) {
+	if !r.ownAttempts {
+		return
+	}
+	if err := r.attempts.Close(ctx); err != nil {
+		r.log.Warn("delivery attempt log not flushed before the stop timeout", zap.Error(err))
+	}
+}
+
+// captureResponses makes every destination keep the status and the first
+// MaxLoggedResponse bytes of the answers to attempts that ask for them.
+func (r *Router) captureResponses() {
+	for _, d := range r.dests {
+		d.client.Transport = captureTransport{next: d.client.Transport}
+	}
+}
+
+// captureKey carries an attempt's *capture in the request's context.
+type captureKey struct{}
+
+// capture is what an attempt's answer said: its last hop's status and the
+// start of its body, as far as the sender read it.
+type capture struct {
+	mu     sync.Mutex
+	status int
+	resp   []byte
+}
+
+func (c *capture) result() (int, string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.status, string(c.resp)
+}
+
+// captureTransport records answers for the attempts that carry a capture.
+type captureTransport struct{ next http.RoundTripper }
+
+func (t captureTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	next := t.next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	resp, err := next.RoundTrip(req)
+	c, _ := req.Context().Value(captureKey{}).(*capture)
+	if c == nil || resp == nil {
+		return resp, err
+	}
+	c.mu.Lock()
+	c.status, c.resp = resp.StatusCode, c.resp[:0]
+	c.mu.Unlock()
+	resp.Body = &teeBody{ReadCloser: resp.Body, c: c}
+	return resp, err
+}
+
+// teeBody copies the first MaxLoggedResponse bytes read into its capture.
+type teeBody struct {
+	io.ReadCloser
+	c *capture
+}
+
+func (b *teeBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 {
+		b.c.mu.Lock()
+		if room := MaxLoggedResponse - len(b.c.resp); room > 0 {
+			b.c.resp = append(b.c.resp, p[:min(n, room)]...)
+		}
+		b.c.mu.Unlock()
+	}
+	return n, err
+}
+
+// withCapture returns ctx carrying a new capture when attempts are logged.
+func (r *Router) withCapture(ctx context.Context) (context.Context, *capture) {
+	if r.attempts == nil {
+		return ctx, nil
+	}
+	c := &capture{}
+	return context.WithValue(ctx, captureKey{}, c), c
+}
+
+// logAttempt hands one attempt's entry to the log writer; it never waits.
+func (r *Router) logAttempt(p *pair, c *capture, msg headerGetter, id string, attempt int, start time.Time, took time.Duration, derr *deliveryError) {
+	if c == nil {
+		return
+	}
+	status, resp := c.result()
+	e := AttemptLogEntry{
+		Time:       start.UTC(),
+		TaskID:     id,
+		RequestID:  msg.Get("ce-requestid"),
+		Route:      p.route.name,
+		Outgoing:   p.dest.cfg.Name,
+		Attempt:    attempt,
+		Status:     status,
+		DurationMS: float64(took.Microseconds()) / 1000,
+		Response:   resp,
+	}
+	if derr != nil {
+		e.Error = derr.Error()
+		if derr.status != 0 || status == 0 {
+			e.Status = derr.status
+		}
+	}
+	data, err := json.Marshal(&e)
+	if err != nil {
+		r.log.Warn("delivery attempt entry not encoded", zap.String("task_id", id), zap.Error(err))
+		return
+	}
+	r.attempts.Write(AttemptLogSubject(e.Route, e.Outgoing), data)
+}
+
+// headerGetter is the part of a task's headers an attempt entry reads.
+type headerGetter interface{ Get(string) string }

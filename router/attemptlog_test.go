@@ -1,0 +1,109 @@
+package router
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookgate/hookgate/configs"
+	"github.com/hookgate/hookgate/gateway/bus"
+)
+
+// attempts reads want entries of log.deliveries.<route>.<outgoing>.
+func attempts(t *testing.T, js jetstream.JetStream, route, outgoing string, want int) []AttemptLogEntry {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := js.OrderedConsumer(ctx, bus.LogStream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{AttemptLogSubject(route, outgoing)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []AttemptLogEntry
+	for len(out) < want {
+		m, err := c.Next(jetstream.FetchMaxWait(15 * time.Second))
+		if err != nil {
+			t.Fatalf("%d of %d attempt entries: %v", len(out), want, err)
+		}
+		var e AttemptLogEntry
+		if err := json.Unmarshal(m.Data(), &e); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func TestEveryAttemptIsLoggedWithStatusErrorAndTheStartOfTheAnswer(t *testing.T) {
+	js := startJS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: bus.LogStream, Subjects: []string{"log.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("e", 3000)
+	rc := newReceiver(t, func(n int, _ arrival, w http.ResponseWriter) {
+		if n == 0 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(long))
+			return
+		}
+		_, _ = w.Write([]byte("ok"))
+	})
+	startRouter(t, testConfig(configs.Route{}, testOutgoing("erp", rc.URL)), js)
+
+	m := nats.NewMsg("tasks.orders")
+	m.Data = []byte(`{"id":1}`)
+	m.Header.Set("ce-id", "req9-orders-0")
+	m.Header.Set("ce-requestid", "req9")
+	m.Header.Set("content-type", "application/json")
+	if _, err := js.PublishMsg(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	rc.wait(t, 2)
+	got := attempts(t, js, "r", "erp", 2)
+	tests := []struct {
+		name     string
+		e        AttemptLogEntry
+		attempt  int
+		status   int
+		failed   bool
+		response string
+	}{
+		{"a 503 keeps its error and the first 1KiB of its body", got[0], 1, 503, true, long[:MaxLoggedResponse]},
+		{"the retry that delivered", got[1], 2, 200, false, "ok"},
+	}
+	for _, tc := range tests {
+		e := tc.e
+		if e.TaskID != "req9-orders-0" || e.RequestID != "req9" || e.Route != "r" || e.Outgoing != "erp" ||
+			e.Attempt != tc.attempt || e.Status != tc.status || (e.Error != "") != tc.failed || e.Response != tc.response ||
+			e.DurationMS <= 0 || e.Time.IsZero() {
+			t.Errorf("%s: %+v", tc.name, e)
+		}
+	}
+}
+
+func TestAnAttemptWithoutAnswerIsLoggedWithStatusZero(t *testing.T) {
+	js := startJS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: bus.LogStream, Subjects: []string{"log.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	rc := newReceiver(t, nil)
+	url := rc.URL
+	rc.Close() // nothing listens there any more
+	o := testOutgoing("gone", url)
+	o.Retry.MaxAttempts = 1
+	startRouter(t, testConfig(configs.Route{}, o), js)
+	publishTask(t, js, "tasks.orders", "req8-orders-0", `{"id":1}`)
+	e := attempts(t, js, "r", "gone", 1)[0]
+	if e.Status != 0 || e.Error == "" || e.Response != "" || e.Attempt != 1 || e.TaskID != "req8-orders-0" {
+		t.Errorf("attempt without answer = %+v, want status 0 with its error", e)
+	}
+}
