@@ -288,94 +288,20 @@ func (s *Server) dlqStream(ctx context.Context) (jetstream.Stream, error) {
 	return st, nil
 }
 
-// dlqNewest calls keep on the dead letters matching filter from the newest
-// back, until keep accepted limit of them or none is left. It reads
-// windows of sequence numbers backwards, each a forward scan, so a long
-// stream costs only its tail.
+// dlqNewest calls keep on the dead letters matching filter, newest first.
 func (s *Server) dlqNewest(ctx context.Context, st jetstream.Stream, filter string, limit int, keep func(jetstream.Msg, *jetstream.MsgMetadata) bool) error {
-	last, err := st.GetLastMsgForSubject(ctx, filter)
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return nil
-	}
-	if err != nil {
+	if err := newestFirst(ctx, st, filter, limit, keep); err != nil {
 		return s.dlqUnavailable(err)
-	}
-	// The info was read before the last message: it may predate the
-	// stream's first message (FirstSeq 0).
-	first := max(st.CachedInfo().State.FirstSeq, 1)
-	hi, window := last.Sequence, uint64(4*limit)
-	kept := 0
-	for kept < limit && hi >= first && hi > 0 {
-		lo := first
-		if hi-first+1 > window {
-			lo = hi - window + 1
-		}
-		type entry struct {
-			m    jetstream.Msg
-			meta *jetstream.MsgMetadata
-		}
-		var chunk []entry
-		err := s.dlqScan(ctx, st, jetstream.OrderedConsumerConfig{
-			FilterSubjects: []string{filter},
-			DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
-			OptStartSeq:    lo,
-		}, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
-			if meta.Sequence.Stream > hi {
-				return false
-			}
-			chunk = append(chunk, entry{m, meta})
-			return true
-		})
-		if err != nil {
-			return err
-		}
-		for i := len(chunk) - 1; i >= 0 && kept < limit; i-- {
-			if keep(chunk[i].m, chunk[i].meta) {
-				kept++
-			}
-		}
-		if lo == first {
-			return nil
-		}
-		hi, window = lo-1, window*4
 	}
 	return nil
 }
 
-// dlqScan reads an ordered consumer on HOOKGATE_DLQ until visit returns
-// false, nothing more is pending, or ctx ends.
+// dlqScan reads dead letters in order until visit returns false.
 func (s *Server) dlqScan(ctx context.Context, st jetstream.Stream, cfg jetstream.OrderedConsumerConfig, visit func(jetstream.Msg, *jetstream.MsgMetadata) bool) error {
-	cfg.InactiveThreshold = 30 * time.Second
-	c, err := st.OrderedConsumer(ctx, cfg)
-	if err != nil {
+	if err := scanStream(ctx, st, cfg, visit); err != nil {
 		return s.dlqUnavailable(err)
 	}
-	for {
-		if err := ctx.Err(); err != nil {
-			return s.dlqUnavailable(err)
-		}
-		batch, err := c.Fetch(256, jetstream.FetchMaxWait(time.Second))
-		if err != nil {
-			return s.dlqUnavailable(err)
-		}
-		n := 0
-		for m := range batch.Messages() {
-			n++
-			meta, err := m.Metadata()
-			if err != nil {
-				continue
-			}
-			if !visit(m, meta) || meta.NumPending == 0 {
-				return nil
-			}
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
-			return s.dlqUnavailable(err)
-		}
-		if n == 0 {
-			return nil // nothing on the subject from there on
-		}
-	}
+	return nil
 }
 
 func (s *Server) dlqUnavailable(err error) error {

@@ -3,7 +3,6 @@ package admin
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -195,97 +194,49 @@ func (s *Server) findRequest(ctx context.Context, id string) (*gateway.RequestLo
 
 // newest calls keep on the entries on subject from the newest back, until
 // keep accepted limit of them, the log is exhausted or the read time is up
-// (it then answers with what it has). It reads windows of sequence numbers
-// backwards, each a forward scan, so a long log costs only its tail.
+// (it then answers with what it has).
 func (s *Server) newest(ctx context.Context, subject string, limit int, keep func([]byte) bool) error {
-	if s.opts.JetStream == nil {
-		return &apiError{status: http.StatusServiceUnavailable, msg: "the log is not available: no JetStream"}
+	st, err := s.logStream(ctx)
+	if err != nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, logReadTimeout)
 	defer cancel()
+	found := false
+	err = newestFirst(ctx, st, subject, limit, func(m jetstream.Msg, _ *jetstream.MsgMetadata) bool {
+		found = true
+		return keep(m.Data())
+	})
+	if err != nil && !found && ctx.Err() == nil {
+		return s.logUnavailable(err)
+	}
+	return nil // out of time: what was found is the answer
+}
+
+// scan reads the log in order until visit returns false, nothing more is
+// pending, or logReadTimeout ends.
+func (s *Server) scan(ctx context.Context, cfg jetstream.OrderedConsumerConfig, visit func(jetstream.Msg, *jetstream.MsgMetadata) bool) error {
+	st, err := s.logStream(ctx)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, logReadTimeout)
+	defer cancel()
+	if err := scanStream(ctx, st, cfg, visit); err != nil && ctx.Err() == nil {
+		return s.logUnavailable(err)
+	}
+	return nil
+}
+
+func (s *Server) logStream(ctx context.Context) (jetstream.Stream, error) {
+	if s.opts.JetStream == nil {
+		return nil, &apiError{status: http.StatusServiceUnavailable, msg: "the log is not available: no JetStream"}
+	}
 	st, err := s.opts.JetStream.Stream(ctx, bus.LogStream)
 	if err != nil {
-		return s.logUnavailable(err)
+		return nil, s.logUnavailable(err)
 	}
-	last, err := st.GetLastMsgForSubject(ctx, subject)
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return nil
-	}
-	if err != nil {
-		return s.logUnavailable(err)
-	}
-	// Info read while the stream was still empty says FirstSeq 0; sequences start at 1.
-	first := max(st.CachedInfo().State.FirstSeq, 1)
-	hi, window := last.Sequence, uint64(4*limit)
-	kept := 0
-	for kept < limit && hi >= first && hi > 0 {
-		lo := first
-		if hi-first+1 > window {
-			lo = hi - window + 1
-		}
-		var chunk [][]byte
-		err := s.scan(ctx, jetstream.OrderedConsumerConfig{
-			FilterSubjects: []string{subject},
-			DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
-			OptStartSeq:    lo,
-		}, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
-			if meta.Sequence.Stream > hi {
-				return false
-			}
-			chunk = append(chunk, m.Data())
-			return true
-		})
-		for i := len(chunk) - 1; i >= 0 && kept < limit; i-- {
-			if keep(chunk[i]) {
-				kept++
-			}
-		}
-		if err != nil || lo == first || ctx.Err() != nil {
-			// Out of time: what was found is the answer.
-			return nil
-		}
-		hi, window = lo-1, window*4
-	}
-	return nil
-}
-
-// scan reads an ordered consumer until visit returns false, nothing more
-// is pending, or ctx (bounded by logReadTimeout) ends.
-func (s *Server) scan(ctx context.Context, cfg jetstream.OrderedConsumerConfig, visit func(jetstream.Msg, *jetstream.MsgMetadata) bool) error {
-	ctx, cancel := context.WithTimeout(ctx, logReadTimeout)
-	defer cancel()
-	cfg.InactiveThreshold = 30 * time.Second
-	c, err := s.opts.JetStream.OrderedConsumer(ctx, bus.LogStream, cfg)
-	if err != nil {
-		return s.logUnavailable(err)
-	}
-	for ctx.Err() == nil {
-		wait := time.Until(deadline(ctx))
-		batch, err := c.Fetch(256, jetstream.FetchMaxWait(min(time.Second, max(wait, 10*time.Millisecond))))
-		if err != nil {
-			return s.logUnavailable(err)
-		}
-		n := 0
-		for m := range batch.Messages() {
-			n++
-			meta, err := m.Metadata()
-			if err != nil {
-				continue
-			}
-			if !visit(m, meta) || meta.NumPending == 0 {
-				return nil
-			}
-		}
-		if n == 0 {
-			return nil // nothing on the subject from there on
-		}
-	}
-	return nil
-}
-
-func deadline(ctx context.Context) time.Time {
-	d, _ := ctx.Deadline()
-	return d
+	return st, nil
 }
 
 func (s *Server) logUnavailable(err error) error {

@@ -1,0 +1,106 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// scanStream reads an ordered consumer on st until visit returns false,
+// nothing more is pending, or ctx ends. Errors are JetStream's; callers
+// turn them into their own 503.
+func scanStream(ctx context.Context, st jetstream.Stream, cfg jetstream.OrderedConsumerConfig, visit func(jetstream.Msg, *jetstream.MsgMetadata) bool) error {
+	cfg.InactiveThreshold = 30 * time.Second
+	c, err := st.OrderedConsumer(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		wait := time.Second
+		if d, ok := ctx.Deadline(); ok {
+			wait = min(wait, max(time.Until(d), 10*time.Millisecond))
+		}
+		batch, err := c.Fetch(256, jetstream.FetchMaxWait(wait))
+		if err != nil {
+			return err
+		}
+		n := 0
+		for m := range batch.Messages() {
+			n++
+			meta, err := m.Metadata()
+			if err != nil {
+				continue
+			}
+			if !visit(m, meta) || meta.NumPending == 0 {
+				return nil
+			}
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
+			return err
+		}
+		if n == 0 {
+			return nil // nothing on the subject from there on
+		}
+	}
+}
+
+// newestFirst calls keep on st's messages on filter from the newest back,
+// until keep accepted limit of them or none is left. It reads windows of
+// sequence numbers backwards, each a forward scan, so a long stream costs
+// only its tail.
+func newestFirst(ctx context.Context, st jetstream.Stream, filter string, limit int, keep func(jetstream.Msg, *jetstream.MsgMetadata) bool) error {
+	last, err := st.GetLastMsgForSubject(ctx, filter)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	// The info was read before the last message: it may predate the
+	// stream's first message (FirstSeq 0), and sequences start at 1.
+	first := max(st.CachedInfo().State.FirstSeq, 1)
+	hi, window := last.Sequence, uint64(4*limit)
+	kept := 0
+	for kept < limit && hi >= first && hi > 0 {
+		lo := first
+		if hi-first+1 > window {
+			lo = hi - window + 1
+		}
+		type entry struct {
+			m    jetstream.Msg
+			meta *jetstream.MsgMetadata
+		}
+		var chunk []entry
+		err := scanStream(ctx, st, jetstream.OrderedConsumerConfig{
+			FilterSubjects: []string{filter},
+			DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+			OptStartSeq:    lo,
+		}, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
+			if meta.Sequence.Stream > hi {
+				return false
+			}
+			chunk = append(chunk, entry{m, meta})
+			return true
+		})
+		// Keep what was read even when the read then failed.
+		for i := len(chunk) - 1; i >= 0 && kept < limit; i-- {
+			if keep(chunk[i].m, chunk[i].meta) {
+				kept++
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if lo == first {
+			return nil
+		}
+		hi, window = lo-1, window*4
+	}
+	return nil
+}
