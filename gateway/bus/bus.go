@@ -138,7 +138,10 @@ func (b *Bus) connOptions() []nats.Option {
 		nats.Name("hookgate"),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(reconnectWait),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
+			if nc.IsClosed() || nc.IsDraining() {
+				return // our own Close, not an outage
+			}
 			log.Warn("nats disconnected; reconnecting", zap.Error(err))
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
