@@ -238,4 +238,15 @@ func BenchmarkIngestXML2000Orders(b *testing.B) {
 		measure(b, func() { post(b, s.Handler(), "/webhooks/erp", "application/xml", body) })
 		b.ReportMetric(float64(orders*b.N)/b.Elapsed().Seconds(), "items/s")
 	})
+	// incremental: items are published while the body is still being read.
+	b.Run("hookgate-incremental", func(b *testing.B) {
+		// A fresh server per run: no stream grows from the runs before.
+		bs := benchBus(b)
+		s := benchServer(b, bs,
+			configs.Webhook{Name: "ERP", Identifier: "erp", Incoming: "erp", Methods: []string{"POST"}, MaxBody: 10 << 20},
+			configs.Incoming{Name: "erp", Parser: "xml", ReadMethod: "incremental", PatternToItems: "Orders.Order", OnEmpty: "reject", MaxItems: 100000, Subject: "tasks.erp", Type: "hookgate.erp"})
+		b.SetBytes(int64(len(body)))
+		measure(b, func() { post(b, s.Handler(), "/webhooks/erp", "application/xml", body) })
+		b.ReportMetric(float64(orders*b.N)/b.Elapsed().Seconds(), "items/s")
+	})
 }
