@@ -16,10 +16,11 @@ run: build
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/hookgate
 
-## test: every test, with the race detector
+## test: every test, with the race detector. -count=1: the end-to-end tests
+## build the binary themselves, which Go's test cache cannot see.
 test:
 	$(GO) vet ./...
-	$(GO) test -race -timeout 9m ./...
+	$(GO) test -race -count=1 -timeout 9m ./...
 
 ## bench: every benchmark with allocations (BENCH=regexp to pick)
 bench:
