@@ -69,6 +69,11 @@ func TestReloadAppliesRouteChangesAndARefusedOneKeepsTheOldRoutes(t *testing.T) 
 	logged(`"msg":"config reloaded"`, 1)
 	postItems(t, hg, `{"n":2}`)
 	waitSettled(t, hg.NATSURL, 15*time.Second)
+	// The admin API lists the routes running now, not those of the start.
+	if status, body := adminCall(t, "GET", admin+"/api/v1/routes", "t0ken"); status != 200 ||
+		!strings.Contains(body, `"name":"to-wms"`) || !strings.Contains(body, `"delivered":1`) {
+		t.Errorf("GET /api/v1/routes after the reload: %d %s, want to-wms with 1 delivered", status, body)
+	}
 
 	// An outgoing URL changed by a reload (the API this time) delivers to
 	// the new receiver.
