@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/hookgate/hookgate/configs"
@@ -35,14 +36,13 @@ type stack struct {
 	srv     *gateway.Server
 }
 
-// startStack loads header (server/admin/outgoing... sections) plus a NATS
-// section pointing at a fresh embedded server.
-func startStack(t *testing.T, yaml string) *stack {
+// openOnNATS writes yaml, with a NATS section pointing at a fresh embedded
+// server, to a config file, loads it and opens the bus (closed at cleanup).
+func openOnNATS(t *testing.T, yaml string) (path, natsSection string, cfg *configs.Config, b *bus.Bus, log *zap.Logger) {
 	t.Helper()
 	ns := natstest.Start(t)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "hookgate.yaml")
-	natsSection := "nats: {url: \"" + ns.ClientURL() + "\", publish_timeout: 5s}\n"
+	path = filepath.Join(t.TempDir(), "hookgate.yaml")
+	natsSection = "nats: {url: \"" + ns.ClientURL() + "\", publish_timeout: 5s}\n"
 	if err := os.WriteFile(path, []byte(natsSection+yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -50,11 +50,10 @@ func startStack(t *testing.T, yaml string) *stack {
 	if err != nil {
 		t.Fatalf("load config: %v", err)
 	}
-	log := zaptest.NewLogger(t)
+	log = zaptest.NewLogger(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	b, err := bus.Open(ctx, cfg.NATS, log)
-	if err != nil {
+	if b, err = bus.Open(ctx, cfg.NATS, log); err != nil {
 		t.Fatalf("bus: %v", err)
 	}
 	t.Cleanup(func() {
@@ -62,6 +61,16 @@ func startStack(t *testing.T, yaml string) *stack {
 		defer cancel()
 		_ = b.Close(ctx)
 	})
+	return path, natsSection, cfg, b, log
+}
+
+// startStack loads header (server/admin/outgoing... sections) plus a NATS
+// section pointing at a fresh embedded server.
+func startStack(t *testing.T, yaml string) *stack {
+	t.Helper()
+	path, natsSection, cfg, b, log := openOnNATS(t, yaml)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 
 	reg := prometheus.NewRegistry()
 	gm, err := gateway.NewMetrics(reg)

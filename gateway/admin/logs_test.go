@@ -6,21 +6,17 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/hookgate/hookgate/configs"
 	"github.com/hookgate/hookgate/gateway"
 	"github.com/hookgate/hookgate/gateway/bus"
 	"github.com/hookgate/hookgate/router"
-	"github.com/hookgate/hookgate/test/natstest"
 )
 
 // logStack is a gateway with its request log and the admin server on one
@@ -44,23 +40,7 @@ webhooks:
 
 func startLogStack(t *testing.T) *logStack {
 	t.Helper()
-	ns := natstest.Start(t)
-	path := filepath.Join(t.TempDir(), "hookgate.yaml")
-	yaml := "nats: {url: \"" + ns.ClientURL() + "\", publish_timeout: 5s}\n" + logStackConfig
-	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := configs.Load(path)
-	if err != nil {
-		t.Fatalf("load config: %v", err)
-	}
-	log := zaptest.NewLogger(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	b, err := bus.Open(ctx, cfg.NATS, log)
-	if err != nil {
-		t.Fatalf("bus: %v", err)
-	}
+	_, _, cfg, b, log := openOnNATS(t, logStackConfig)
 	rt, err := gateway.Build(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -71,8 +51,7 @@ func startLogStack(t *testing.T) *logStack {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_ = lw.Close(ctx)
-		_ = b.Close(ctx)
+		_ = lw.Close(ctx) // before the bus closes: cleanups run last-first
 	})
 	a, err := New(Options{
 		Listen:    cfg.Admin.Listen,
