@@ -2,12 +2,16 @@ package bus
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/tidwall/gjson"
 )
 
 // BatchResult counts what JetStream acknowledged for a Batch.
@@ -21,17 +25,17 @@ type BatchResult struct {
 
 // A Batch publishes one request's tasks asynchronously and waits for every
 // acknowledgement. Add and Wait are called from one goroutine: Add each
-// task, then Wait. A message must not be changed or added again until Wait
-// has returned: it may be resent, and it identifies its acknowledgement.
+// task, then Wait.
 //
-// Acks reach a Batch through the JetStream context's ack and error handlers
-// rather than through PubAckFutures: a future costs four allocations per
-// task (its Ok and Err channels), a Batch costs two per request.
+// Tasks are published with core NATS, each with its own reply subject on
+// one inbox subscription of the Bus, and their acks are read by that
+// subscription. jetstream.PublishMsgAsync would cost a future, a timer and
+// a JSON decode per task: half of a single-item request's allocations.
 type Batch struct {
 	bus *Bus
 
 	mu       sync.Mutex
-	added    int // tasks handed to JetStream; the indexes of tasks
+	added    int // tasks handed to NATS; the indexes of tasks
 	resolved int // tasks acked or failed
 	res      BatchResult
 	errIdx   int   // index of the task behind err
@@ -39,18 +43,21 @@ type Batch struct {
 	wake     chan struct{}
 }
 
-// ackTarget finds the Batch and index of a message when its ack arrives.
-type ackTarget struct {
-	bt  *Batch
-	idx int
+// pendingAck is a published task awaiting its ack.
+type pendingAck struct {
+	bt      *Batch
+	idx     int
+	subject string
+	sent    time.Time
 }
 
 // NewBatch returns an empty Batch.
 func (b *Bus) NewBatch() *Batch { return &Batch{bus: b} }
 
-// Add publishes msg without waiting for its acknowledgement. It blocks while
-// too many publishes are in flight process-wide, until ctx ends. Its error
-// wraps ErrUnavailable when NATS is disconnected or ctx ended, and
+// Add publishes msg without waiting for its acknowledgement; msg may be
+// reused once Add returns (its Reply is replaced while Add publishes). It blocks while too many
+// publishes are in flight process-wide, until ctx ends. Its error wraps
+// ErrUnavailable when NATS is disconnected or ctx ended, and
 // nats.ErrMaxPayload when msg is larger than the server accepts. A failed
 // Add is also reported by Wait, unless an earlier task failed.
 func (bt *Batch) Add(ctx context.Context, msg *nats.Msg) error {
@@ -64,50 +71,47 @@ func (bt *Batch) Add(ctx context.Context, msg *nats.Msg) error {
 }
 
 func (bt *Batch) add(ctx context.Context, msg *nats.Msg) error {
+	b := bt.bus
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%w: publish %s: %w", ErrUnavailable, msg.Subject, err)
 	}
 	// While reconnecting, nats.go would buffer the message and the request
 	// would wait out its deadline; answering 503 now lets the sender retry.
-	if !bt.bus.nc.IsConnected() {
-		return fmt.Errorf("%w: publish %s: not connected (%s)", ErrUnavailable, msg.Subject, bt.bus.nc.Status())
+	if !b.nc.IsConnected() {
+		return fmt.Errorf("%w: publish %s: not connected (%s)", ErrUnavailable, msg.Subject, b.nc.Status())
+	}
+	if err := b.acquireSlot(ctx); err != nil {
+		return fmt.Errorf("%w: publish %s: %d publishes awaiting their ack: %w", ErrUnavailable, msg.Subject, maxInFlight, err)
 	}
 
 	bt.mu.Lock()
 	idx := bt.added
-	bt.added++ // before publishing: the ack may come before PublishMsgAsync returns
+	bt.added++ // before publishing: the ack may come before PublishMsg returns
 	bt.mu.Unlock()
-	if err := bt.bus.track(msg, ackTarget{bt: bt, idx: idx}); err != nil {
-		bt.unadd()
-		return err
-	}
 
-	for {
-		_, err := bt.bus.js.PublishMsgAsync(msg)
-		if err == nil {
-			return nil
-		}
-		if errors.Is(err, jetstream.ErrTooManyStalledMsgs) && ctx.Err() == nil {
-			continue // stalled for one stall wait; try again until ctx ends
-		}
-		// No future was registered, so no handler will ever see msg.
-		bt.bus.untrack(msg)
-		bt.unadd()
-		switch {
-		case errors.Is(err, nats.ErrMaxPayload):
-			return fmt.Errorf("publish %s: body of %d bytes: %w (the server accepts %d bytes, headers included)", msg.Subject, len(msg.Data), err, bt.bus.MaxPayload())
-		case ctx.Err() != nil:
-			return fmt.Errorf("%w: publish %s: %w", ErrUnavailable, msg.Subject, ctx.Err())
-		default:
-			return fmt.Errorf("%w: publish %s: %w", ErrUnavailable, msg.Subject, err)
-		}
-	}
-}
+	b.mu.Lock()
+	b.ackSeq++
+	seq := b.ackSeq
+	b.inflight[seq] = pendingAck{bt: bt, idx: idx, subject: msg.Subject, sent: time.Now()}
+	b.mu.Unlock()
 
-func (bt *Batch) unadd() {
-	bt.mu.Lock()
-	bt.added--
-	bt.mu.Unlock()
+	callerReply := msg.Reply
+	msg.Reply = b.ackPrefix + strconv.FormatUint(seq, 36)
+	err := b.nc.PublishMsg(msg)
+	msg.Reply = callerReply
+	if err == nil {
+		return nil
+	}
+	// Nothing was sent; unless a disconnect already failed it, the task is ours to take back.
+	if _, ok := b.takePending(seq); ok {
+		bt.mu.Lock()
+		bt.added--
+		bt.mu.Unlock()
+	}
+	if errors.Is(err, nats.ErrMaxPayload) {
+		return fmt.Errorf("publish %s: body of %d bytes: %w (the server accepts %d bytes, headers included)", msg.Subject, len(msg.Data), err, b.MaxPayload())
+	}
+	return fmt.Errorf("%w: publish %s: %w", ErrUnavailable, msg.Subject, err)
 }
 
 // Wait returns after every added task was acknowledged or failed, or when
@@ -143,14 +147,14 @@ func (bt *Batch) Wait(ctx context.Context) (BatchResult, error) {
 }
 
 // resolve records the outcome of task idx and wakes Wait when it was the last.
-func (bt *Batch) resolve(idx int, ack *jetstream.PubAck, err error) {
+func (bt *Batch) resolve(idx int, duplicate bool, err error) {
 	bt.mu.Lock()
 	bt.resolved++
 	if err != nil {
 		bt.fail(idx, err)
 	} else {
 		bt.res.Published++
-		if ack.Duplicate {
+		if duplicate {
 			bt.res.Duplicates++
 		}
 	}
@@ -170,41 +174,111 @@ func (bt *Batch) fail(idx int, err error) {
 	}
 }
 
-// track registers msg as in flight for a Batch. A message in flight twice
-// could not tell its two acks apart, so that is refused.
-func (b *Bus) track(msg *nats.Msg, f ackTarget) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if _, dup := b.inflight[msg]; dup {
-		return fmt.Errorf("publish %s: this *nats.Msg is already in flight; build one message per task", msg.Subject)
+// acquireSlot takes one of maxInFlight publish slots, waiting for an ack
+// to free one when all are taken, until ctx ends.
+func (b *Bus) acquireSlot(ctx context.Context) error {
+	select {
+	case b.slots <- struct{}{}:
+		return nil
+	default:
 	}
-	b.inflight[msg] = f
-	return nil
+	select {
+	case b.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
-func (b *Bus) untrack(msg *nats.Msg) (ackTarget, bool) {
+// takePending removes the task awaiting the ack of seq and frees its slot;
+// ok is false when it was resolved already (acked, timed out, failed).
+func (b *Bus) takePending(seq uint64) (pendingAck, bool) {
 	b.mu.Lock()
-	f, ok := b.inflight[msg]
+	p, ok := b.inflight[seq]
 	if ok {
-		delete(b.inflight, msg)
+		delete(b.inflight, seq)
 	}
 	b.mu.Unlock()
-	return f, ok
+	if ok {
+		<-b.slots
+	}
+	return p, ok
 }
 
-// onAck is the JetStream context's ack handler. It runs on the ack-processing
-// goroutine and must not block.
-func (b *Bus) onAck(_ jetstream.JetStream, msg *nats.Msg, ack *jetstream.PubAck) {
-	if f, ok := b.untrack(msg); ok {
-		f.bt.resolve(f.idx, ack, nil)
+// onAck reads one acknowledgement on the ack inbox.
+func (b *Bus) onAck(m *nats.Msg) {
+	if len(m.Subject) <= len(b.ackPrefix) {
+		return
+	}
+	seq, err := strconv.ParseUint(m.Subject[len(b.ackPrefix):], 36, 64)
+	if err != nil {
+		return
+	}
+	p, ok := b.takePending(seq)
+	if !ok {
+		return // timed out or failed by a disconnect before this ack came
+	}
+	duplicate, err := parseAck(m)
+	if err != nil {
+		err = fmt.Errorf("%w: task %d on %s not stored: %w", ErrUnavailable, p.idx, p.subject, err)
+	}
+	p.bt.resolve(p.idx, duplicate, err)
+}
+
+// parseAck reads a JetStream publish acknowledgement without decoding it
+// into a struct: the hot path looks at three fields.
+func parseAck(m *nats.Msg) (duplicate bool, err error) {
+	if len(m.Data) == 0 {
+		if m.Header.Get("Status") == "503" {
+			return false, jetstream.ErrNoStreamResponse
+		}
+		return false, fmt.Errorf("empty acknowledgement (status %q)", m.Header.Get("Status"))
+	}
+	if gjson.GetBytes(m.Data, "error").Exists() {
+		var resp struct {
+			Error *jetstream.APIError `json:"error"`
+		}
+		if jerr := json.Unmarshal(m.Data, &resp); jerr != nil || resp.Error == nil {
+			return false, fmt.Errorf("unreadable error acknowledgement %q", m.Data)
+		}
+		return false, resp.Error
+	}
+	if !gjson.GetBytes(m.Data, "seq").Exists() {
+		return false, fmt.Errorf("not a JetStream acknowledgement: %q", m.Data)
+	}
+	return gjson.GetBytes(m.Data, "duplicate").Bool(), nil
+}
+
+// expireAcks fails every task whose ack is older than the publish timeout,
+// so that an abandoned Wait never keeps slots or entries forever; it runs
+// until stop is closed.
+func (b *Bus) expireAcks(timeout time.Duration, stop <-chan struct{}) {
+	tick := time.NewTicker(min(max(timeout/4, 10*time.Millisecond), time.Second))
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-tick.C:
+			b.failPending(func(p pendingAck) bool { return now.Sub(p.sent) >= timeout }, jetstream.ErrAsyncPublishTimeout)
+		}
 	}
 }
 
-// onAsyncErr is the JetStream context's error handler: a rejected publish,
-// an ack timeout, no stream responding, or a disconnect. It may run with
-// the publisher's lock held and must not call into JetStream.
-func (b *Bus) onAsyncErr(_ jetstream.JetStream, msg *nats.Msg, err error) {
-	if f, ok := b.untrack(msg); ok {
-		f.bt.resolve(f.idx, nil, fmt.Errorf("%w: task %d on %s not stored: %w", ErrUnavailable, f.idx, msg.Subject, err))
+// failPending resolves with cause every task awaiting its ack that match
+// selects.
+func (b *Bus) failPending(match func(pendingAck) bool, cause error) {
+	var failed []pendingAck
+	b.mu.Lock()
+	for seq, p := range b.inflight {
+		if match(p) {
+			delete(b.inflight, seq)
+			failed = append(failed, p)
+		}
+	}
+	b.mu.Unlock()
+	for _, p := range failed {
+		<-b.slots
+		p.bt.resolve(p.idx, false, fmt.Errorf("%w: task %d on %s not stored: %w", ErrUnavailable, p.idx, p.subject, cause))
 	}
 }

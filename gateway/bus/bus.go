@@ -52,8 +52,15 @@ type Bus struct {
 	clientURL string
 	closed    chan struct{} // closed by the connection's ClosedHandler
 
-	mu       sync.Mutex
-	inflight map[*nats.Msg]ackTarget // Batch tasks awaiting their ack
+	// Batch tasks awaiting their ack, by the sequence number that ends
+	// their reply subject (ackPrefix + base 36).
+	ackPrefix  string
+	mu         sync.Mutex
+	ackSeq     uint64
+	inflight   map[uint64]pendingAck
+	slots      chan struct{} // one per task in flight, at most maxInFlight
+	stopExpiry chan struct{}
+	expiryDone chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
@@ -71,7 +78,14 @@ func Open(ctx context.Context, cfg configs.NATS, log *zap.Logger) (*Bus, error) 
 		log = zap.NewNop()
 	}
 	cfg = withDefaults(cfg)
-	b := &Bus{log: log, closed: make(chan struct{}), inflight: make(map[*nats.Msg]ackTarget)}
+	b := &Bus{
+		log:        log,
+		closed:     make(chan struct{}),
+		inflight:   make(map[uint64]pendingAck),
+		slots:      make(chan struct{}, maxInFlight),
+		stopExpiry: make(chan struct{}),
+		expiryDone: make(chan struct{}),
+	}
 	opts := b.connOptions()
 
 	var err error
@@ -84,15 +98,19 @@ func Open(ctx context.Context, cfg configs.NATS, log *zap.Logger) (*Bus, error) 
 		return nil, err
 	}
 
-	b.js, err = jetstream.New(b.nc,
-		jetstream.WithPublishAsyncMaxPending(maxInFlight),
+	go func() {
+		defer close(b.expiryDone)
 		// Every publish resolves by itself after PublishTimeout, so an
-		// abandoned Wait never leaves slots of maxInFlight (or entries of
-		// b.inflight) taken forever.
-		jetstream.WithPublishAsyncTimeout(cfg.PublishTimeout),
-		jetstream.WithPublishAsyncAckHandler(b.onAck),
-		jetstream.WithPublishAsyncErrHandler(b.onAsyncErr),
-	)
+		// abandoned Wait never leaves slots or entries taken forever.
+		b.expireAcks(cfg.PublishTimeout, b.stopExpiry)
+	}()
+	b.ackPrefix = b.nc.NewInbox() + "."
+	if _, err = b.nc.Subscribe(b.ackPrefix+"*", b.onAck); err != nil {
+		err = fmt.Errorf("subscribe to the ack inbox %s*: %w", b.ackPrefix, err)
+	}
+	if err == nil {
+		b.js, err = jetstream.New(b.nc)
+	}
 	if err == nil {
 		err = ensureStreams(ctx, b.js, cfg.Stream)
 	}
@@ -139,6 +157,8 @@ func (b *Bus) connOptions() []nats.Option {
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(reconnectWait),
 		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
+			// An ack sent on the lost connection never arrives: answer now.
+			b.failPending(everyTask, nats.ErrDisconnected)
 			if nc.IsClosed() || nc.IsDraining() {
 				return // our own Close, not an outage
 			}
@@ -149,6 +169,7 @@ func (b *Bus) connOptions() []nats.Option {
 		}),
 		nats.ClosedHandler(func(*nats.Conn) {
 			log.Info("nats connection closed")
+			b.failPending(everyTask, nats.ErrConnectionClosed)
 			close(b.closed)
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
@@ -164,9 +185,8 @@ func (b *Bus) connOptions() []nats.Option {
 // Conn returns the underlying connection, for core NATS subscriptions.
 func (b *Bus) Conn() *nats.Conn { return b.nc }
 
-// JetStream returns the JetStream handle the Bus publishes with; the
-// router builds its consumers from it. Its asynchronous ack and error
-// handlers serve Batch; PublishMsgAsync futures work beside them.
+// JetStream returns the JetStream handle the Bus manages streams with; the
+// router builds its consumers from it.
 func (b *Bus) JetStream() jetstream.JetStream { return b.js }
 
 // MaxPayload returns the largest message (headers plus body) the server
@@ -214,5 +234,9 @@ func (b *Bus) close(ctx context.Context) error {
 		b.srv.Shutdown()
 		b.srv.WaitForShutdown()
 	}
+	close(b.stopExpiry)
+	<-b.expiryDone
 	return err
 }
+
+func everyTask(pendingAck) bool { return true }
