@@ -26,7 +26,8 @@ type publication struct {
 	bus        *bus.Bus
 	maxPayload int64
 	started    bool
-	added      []int // tasks handed to the batch, per target
+	added      []int         // tasks handed to the batch, per target
+	tmpl       *taskTemplate // the message of the target being published
 }
 
 func (s *Server) newPublication(w *webhook, id string, received time.Time, req *http.Request, b *body) *publication {
@@ -153,42 +154,93 @@ func (p *publication) checkSize(t *target, idx int, it parsers.Item) error {
 	return nil
 }
 
-// task builds one CloudEvents binary-mode message (SPEC §7). count < 0
-// means unknown (incremental): ce-itemcount is left out.
-func (p *publication) task(t *target, idx, count int, it parsers.Item) *nats.Msg {
-	index := strconv.Itoa(idx)
+// taskTemplate is the one message a publication reuses for every task of a
+// target: Batch.Add encodes a message before it returns, so per item only
+// the values that differ are rewritten, and a task costs one allocation
+// (the string holding its ids) instead of a header map.
+type taskTemplate struct {
+	target *target
+	msg    nats.Msg
+	vals   []string // the header values; msg.Header's entries are one-element slices of it
+	ids    []byte   // scratch for the per-item ids
+}
+
+// Slots of taskTemplate.vals that change per item.
+const (
+	slotID = iota
+	slotIndex
+	slotMsgID
+	slotContentType
+)
+
+// template returns the reusable message of target t. count < 0 means
+// unknown (incremental): ce-itemcount is left out.
+func (p *publication) template(t *target, count int) *taskTemplate {
+	if p.tmpl != nil && p.tmpl.target == t {
+		return p.tmpl
+	}
 	n := 12 + len(p.forwarded)
-	// One backing array for every header value keeps this to a few allocations.
-	vals := make([]string, 0, n)
+	tm := &taskTemplate{target: t, vals: make([]string, 0, n)}
 	h := make(nats.Header, n)
 	set := func(k, v string) {
-		vals = append(vals, v)
-		h[k] = vals[len(vals)-1 : len(vals) : len(vals)]
+		// vals never grows past n, so every entry keeps pointing at its slot.
+		tm.vals = append(tm.vals, v)
+		h[k] = tm.vals[len(tm.vals)-1 : len(tm.vals) : len(tm.vals)]
 	}
+	set("ce-id", "")        // slotID
+	set("ce-itemindex", "") // slotIndex
+	set(nats.MsgIdHdr, "")  // slotMsgID
+	set("content-type", "") // slotContentType
 	set("ce-specversion", "1.0")
-	set("ce-id", p.requestID+"-"+t.name+"-"+index)
 	set("ce-source", p.w.source)
 	set("ce-type", t.ceType)
 	set("ce-time", p.ceTime)
-	ct := it.ContentType
-	if ct == "" {
-		ct = "application/json"
-	}
-	set("content-type", ct)
 	set("ce-webhook", p.w.cfg.Identifier)
 	set("ce-incoming", t.name)
 	set("ce-requestid", p.requestID)
-	set("ce-itemindex", index)
 	if count >= 0 {
 		set("ce-itemcount", strconv.Itoa(count))
 	}
-	set(nats.MsgIdHdr, p.w.cfg.Identifier+"/"+t.name+"/"+p.dedup+"/"+index)
 	for i, f := range p.w.forward {
 		if v := p.forwarded[i]; v != "" {
 			set(f.name, v)
 		}
 	}
-	return &nats.Msg{Subject: t.subject, Header: h, Data: it.Data}
+	tm.msg = nats.Msg{Subject: t.subject, Header: h}
+	p.tmpl = tm
+	return tm
+}
+
+// task fills target t's message for item idx (SPEC §7). The message is
+// valid until the next call: hand it to Batch.Add at once.
+func (p *publication) task(t *target, idx, count int, it parsers.Item) *nats.Msg {
+	tm := p.template(t, count)
+	// ce-id, the index inside it, and Nats-Msg-Id, cut from one string.
+	b := append(tm.ids[:0], p.requestID...)
+	b = append(b, '-')
+	b = append(b, t.name...)
+	b = append(b, '-')
+	indexStart := len(b)
+	b = strconv.AppendInt(b, int64(idx), 10)
+	idEnd := len(b)
+	b = append(b, p.w.cfg.Identifier...)
+	b = append(b, '/')
+	b = append(b, t.name...)
+	b = append(b, '/')
+	b = append(b, p.dedup...)
+	b = append(b, '/')
+	b = append(b, b[indexStart:idEnd]...)
+	tm.ids = b
+	ids := string(b)
+	tm.vals[slotID] = ids[:idEnd]
+	tm.vals[slotIndex] = ids[indexStart:idEnd]
+	tm.vals[slotMsgID] = ids[idEnd:]
+	tm.vals[slotContentType] = it.ContentType
+	if it.ContentType == "" {
+		tm.vals[slotContentType] = "application/json"
+	}
+	tm.msg.Data = it.Data
+	return &tm.msg
 }
 
 // itemError is a publish failure of one item, so that a payload the server

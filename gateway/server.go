@@ -35,6 +35,7 @@ type Server struct {
 func New(rt *Runtime, b *bus.Bus, log *zap.Logger) *Server {
 	s := &Server{bus: b, log: log, now: time.Now}
 	s.rt.Store(rt)
+	b.SetPublishTimeout(rt.Config.NATS.PublishTimeout)
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
@@ -63,6 +64,7 @@ func (s *Server) Handler() http.Handler { return s.echo }
 // Swap installs a new runtime; requests in flight finish on the old one.
 func (s *Server) Swap(rt *Runtime) {
 	rt.prepare(s.metrics)
+	s.bus.SetPublishTimeout(rt.Config.NATS.PublishTimeout)
 	s.rt.Store(rt)
 }
 

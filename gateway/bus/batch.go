@@ -251,17 +251,35 @@ func parseAck(m *nats.Msg) (duplicate bool, err error) {
 
 // expireAcks fails every task whose ack is older than the publish timeout,
 // so that an abandoned Wait never keeps slots or entries forever; it runs
-// until stop is closed.
-func (b *Bus) expireAcks(timeout time.Duration, stop <-chan struct{}) {
-	tick := time.NewTicker(min(max(timeout/4, 10*time.Millisecond), time.Second))
-	defer tick.Stop()
+// until stop is closed. It looks a few times per timeout, so a task fails
+// at most a quarter of a timeout late.
+func (b *Bus) expireAcks(stop <-chan struct{}) {
+	timer := time.NewTimer(expiryInterval(b.PublishTimeout()))
+	defer timer.Stop()
 	for {
 		select {
 		case <-stop:
 			return
-		case now := <-tick.C:
+		case now := <-timer.C:
+			timeout := b.PublishTimeout()
 			b.failPending(func(p pendingAck) bool { return now.Sub(p.sent) >= timeout }, jetstream.ErrAsyncPublishTimeout)
+			timer.Reset(expiryInterval(timeout))
 		}
+	}
+}
+
+func expiryInterval(timeout time.Duration) time.Duration {
+	return min(max(timeout/4, 10*time.Millisecond), time.Second)
+}
+
+// PublishTimeout is how long a task may wait for its ack before it fails.
+func (b *Bus) PublishTimeout() time.Duration { return time.Duration(b.publishTimeout.Load()) }
+
+// SetPublishTimeout changes PublishTimeout (nats.publish_timeout) for tasks
+// in flight and to come; d <= 0 is ignored. A reload calls it.
+func (b *Bus) SetPublishTimeout(d time.Duration) {
+	if d > 0 {
+		b.publishTimeout.Store(int64(d))
 	}
 }
 

@@ -231,3 +231,67 @@ func TestConcurrentBatchesEachCountTheirOwnAcks(t *testing.T) {
 		}
 	}
 }
+
+func TestAddedMessageMayBeReusedAtOnce(t *testing.T) {
+	b := openBus(t, embeddedConfig(t, ""))
+	ctx := testContext(t)
+	bt := b.NewBatch()
+	msg := task("tasks.reuse", "", 0, nil)
+	for i := range 5 {
+		// The same *nats.Msg, rewritten for every task as the gateway does.
+		msg.Header.Set(nats.MsgIdHdr, fmt.Sprintf("reuse/%d", i))
+		msg.Data = fmt.Appendf(nil, `{"n":%d}`, i)
+		if err := bt.Add(ctx, msg); err != nil {
+			t.Fatalf("Add %d: %v", i, err)
+		}
+	}
+	if msg.Reply != "" {
+		t.Errorf("Add left Reply = %q on the caller's message", msg.Reply)
+	}
+	res, err := bt.Wait(ctx)
+	if err != nil || res != (BatchResult{Published: 5}) {
+		t.Fatalf("Wait = %+v, %v; want 5 published, no duplicates", res, err)
+	}
+	cons, err := b.JetStream().OrderedConsumer(ctx, "HOOKGATE_TASKS", jetstream.OrderedConsumerConfig{FilterSubjects: []string{"tasks.reuse"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := cons.Fetch(5, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := 0
+	for m := range batch.Messages() {
+		if want := fmt.Sprintf(`{"n":%d}`, i); string(m.Data()) != want || m.Headers().Get(nats.MsgIdHdr) != fmt.Sprintf("reuse/%d", i) {
+			t.Errorf("task %d = %s %v, want %s with id reuse/%d", i, m.Data(), m.Headers(), want, i)
+		}
+		i++
+	}
+	if i != 5 {
+		t.Errorf("stored %d tasks, want 5", i)
+	}
+}
+
+func TestSetPublishTimeoutAppliesToTasksInFlight(t *testing.T) {
+	cfg := embeddedConfig(t, "")
+	cfg.PublishTimeout = time.Minute
+	b := openBus(t, cfg)
+	sub, err := b.Conn().SubscribeSync("other.silent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	bt := b.NewBatch()
+	if err := bt.Add(testContext(t), task("other.silent", "", 0, []byte(`{}`))); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	b.SetPublishTimeout(200 * time.Millisecond) // as a reload does
+	_, err = bt.Wait(testContext(t))
+	if !errors.Is(err, jetstream.ErrAsyncPublishTimeout) || !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Wait = %v, want ErrUnavailable wrapping ErrAsyncPublishTimeout", err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("Wait took %s; want the new 200ms timeout (checked every second at most) to apply", took)
+	}
+}

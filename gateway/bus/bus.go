@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -54,13 +55,14 @@ type Bus struct {
 
 	// Batch tasks awaiting their ack, by the sequence number that ends
 	// their reply subject (ackPrefix + base 36).
-	ackPrefix  string
-	mu         sync.Mutex
-	ackSeq     uint64
-	inflight   map[uint64]pendingAck
-	slots      chan struct{} // one per task in flight, at most maxInFlight
-	stopExpiry chan struct{}
-	expiryDone chan struct{}
+	ackPrefix      string
+	mu             sync.Mutex
+	ackSeq         uint64
+	inflight       map[uint64]pendingAck
+	slots          chan struct{} // one per task in flight, at most maxInFlight
+	publishTimeout atomic.Int64  // a time.Duration
+	stopExpiry     chan struct{}
+	expiryDone     chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
@@ -86,6 +88,7 @@ func Open(ctx context.Context, cfg configs.NATS, log *zap.Logger) (*Bus, error) 
 		stopExpiry: make(chan struct{}),
 		expiryDone: make(chan struct{}),
 	}
+	b.publishTimeout.Store(int64(cfg.PublishTimeout))
 	opts := b.connOptions()
 
 	var err error
@@ -102,7 +105,7 @@ func Open(ctx context.Context, cfg configs.NATS, log *zap.Logger) (*Bus, error) 
 		defer close(b.expiryDone)
 		// Every publish resolves by itself after PublishTimeout, so an
 		// abandoned Wait never leaves slots or entries taken forever.
-		b.expireAcks(cfg.PublishTimeout, b.stopExpiry)
+		b.expireAcks(b.stopExpiry)
 	}()
 	b.ackPrefix = b.nc.NewInbox() + "."
 	if _, err = b.nc.Subscribe(b.ackPrefix+"*", b.onAck); err != nil {
