@@ -89,6 +89,11 @@ func TestValidateWebhooks(t *testing.T) {
 		{"an empty header dedup key is refused", hookDoc("dedup_key: 'header:'"), []string{"invalid dedup key"}},
 		{"a forward header with a space is refused", hookDoc("forward_headers: [X Event]"), []string{`webhooks[0].forward_headers[0]: invalid header name "X Event"`}},
 		{"a forward header twice in any case is refused", hookDoc("forward_headers: [X-Event, x-event]"), []string{"webhooks[0].forward_headers[1]: x-event is listed twice"}},
+		{"a forward header cannot replace the task envelope", hookDoc("forward_headers: [X-Event, CE-ID, Content-Type, nats-msg-id]"), []string{
+			"webhooks[0].forward_headers[1]: CE-ID would replace a task header of SPEC §7; forward headers cannot be named ce-*, content-type or Nats-*",
+			"webhooks[0].forward_headers[2]: Content-Type would replace",
+			"webhooks[0].forward_headers[3]: nats-msg-id would replace",
+		}},
 		{"a respond with 202 is valid", hookDoc("post_processors: [{respond: {status: 202}}]"), nil},
 		{"a respond with 500 is refused", hookDoc("post_processors: [{respond: {status: 500}}]"), []string{"webhooks[0].post_processors[0].respond.status: must be a success status, 200 to 299"}},
 		{"two responds are refused", hookDoc("post_processors: [{respond: {}}, {respond: {}}]"), []string{"webhooks[0].post_processors[1].respond: a second respond"}},

@@ -47,6 +47,11 @@ func (v *validator) webhook(r ref, w *Webhook, incoming nameSet) {
 	v.positive(r, ".max_body", w.MaxBody > 0, "more than 0 bytes")
 	v.dedupKey(r, w.DedupKey)
 	v.headerNames(r, ".forward_headers", w.ForwardHeaders)
+	for i, h := range w.ForwardHeaders {
+		if k := strings.ToLower(h); strings.HasPrefix(k, "ce-") || strings.HasPrefix(k, "nats-") || k == "content-type" {
+			v.errorf(r, fmt.Sprintf(".forward_headers[%d]", i), "%s would replace a task header of SPEC §7; forward headers cannot be named ce-*, content-type or Nats-*", h)
+		}
+	}
 	for i, p := range w.PreProcessors {
 		pr := ref{r.src, fmt.Sprintf("%s.pre_processors[%d]", r.path, i)}
 		switch {

@@ -55,6 +55,7 @@ func (s *Server) newPublication(w *webhook, id string, received time.Time, req *
 }
 
 func (p *publication) run(ctx context.Context, contentType string) (bus.BatchResult, error) {
+	defer p.releaseTemplate()
 	full := make([][]parsers.Item, len(p.w.targets))
 	for i := range p.w.targets {
 		t := &p.w.targets[i]
@@ -157,7 +158,8 @@ func (p *publication) checkSize(t *target, idx int, it parsers.Item) error {
 // taskTemplate is the one message a publication reuses for every task of a
 // target: Batch.Add encodes a message before it returns, so per item only
 // the values that differ are rewritten, and a task costs one allocation
-// (the string holding its ids) instead of a header map.
+// (the string holding its ids). Templates go back to their target's pool
+// after the request, so a request does not build a header map either.
 type taskTemplate struct {
 	target *target
 	msg    nats.Msg
@@ -165,22 +167,22 @@ type taskTemplate struct {
 	ids    []byte   // scratch for the per-item ids
 }
 
-// Slots of taskTemplate.vals that change per item.
+// Slots of taskTemplate.vals that change per item or per request; the
+// forwarded headers follow slotForwarded.
 const (
 	slotID = iota
 	slotIndex
 	slotMsgID
 	slotContentType
+	slotTime
+	slotRequestID
+	slotCount
+	slotForwarded = slotCount + 6 // after the five that never change
 )
 
-// template returns the reusable message of target t. count < 0 means
-// unknown (incremental): ce-itemcount is left out.
-func (p *publication) template(t *target, count int) *taskTemplate {
-	if p.tmpl != nil && p.tmpl.target == t {
-		return p.tmpl
-	}
-	n := 12 + len(p.forwarded)
-	tm := &taskTemplate{target: t, vals: make([]string, 0, n)}
+func newTaskTemplate(w *webhook, t *target) *taskTemplate {
+	n := slotForwarded + len(w.forward)
+	tm := &taskTemplate{target: t, vals: make([]string, 0, n), ids: make([]byte, 0, 192)}
 	h := make(nats.Header, n)
 	set := func(k, v string) {
 		// vals never grows past n, so every entry keeps pointing at its slot.
@@ -191,24 +193,62 @@ func (p *publication) template(t *target, count int) *taskTemplate {
 	set("ce-itemindex", "") // slotIndex
 	set(nats.MsgIdHdr, "")  // slotMsgID
 	set("content-type", "") // slotContentType
+	set("ce-time", "")      // slotTime
+	set("ce-requestid", "") // slotRequestID
+	set("ce-itemcount", "") // slotCount: removed in incremental mode
 	set("ce-specversion", "1.0")
-	set("ce-source", p.w.source)
+	set("ce-source", w.source)
 	set("ce-type", t.ceType)
-	set("ce-time", p.ceTime)
-	set("ce-webhook", p.w.cfg.Identifier)
+	set("ce-webhook", w.cfg.Identifier)
 	set("ce-incoming", t.name)
-	set("ce-requestid", p.requestID)
+	for _, f := range w.forward {
+		set(f.name, "")
+	}
+	tm.msg = nats.Msg{Subject: t.subject, Header: h}
+	return tm
+}
+
+// template returns the message of target t for this request. count < 0
+// means unknown (incremental): ce-itemcount is left out.
+func (p *publication) template(t *target, count int) *taskTemplate {
+	if p.tmpl != nil && p.tmpl.target == t {
+		return p.tmpl
+	}
+	p.releaseTemplate()
+	tm, _ := t.templates.Get().(*taskTemplate)
+	if tm == nil {
+		tm = newTaskTemplate(p.w, t)
+	}
+	h := tm.msg.Header
+	tm.vals[slotTime] = p.ceTime
+	tm.vals[slotRequestID] = p.requestID
 	if count >= 0 {
-		set("ce-itemcount", strconv.Itoa(count))
+		tm.vals[slotCount] = strconv.Itoa(count)
+		h["ce-itemcount"] = tm.vals[slotCount : slotCount+1 : slotCount+1]
+	} else {
+		delete(h, "ce-itemcount")
 	}
 	for i, f := range p.w.forward {
 		if v := p.forwarded[i]; v != "" {
-			set(f.name, v)
+			k := slotForwarded + i
+			tm.vals[k] = v
+			h[f.name] = tm.vals[k : k+1 : k+1]
+		} else {
+			delete(h, f.name) // absent on the request: absent on the task
 		}
 	}
-	tm.msg = nats.Msg{Subject: t.subject, Header: h}
 	p.tmpl = tm
 	return tm
+}
+
+// releaseTemplate returns the current template to its target's pool; no
+// message built from it may be used afterwards.
+func (p *publication) releaseTemplate() {
+	if tm := p.tmpl; tm != nil {
+		p.tmpl = nil
+		tm.msg.Data = nil // do not keep the request's body alive
+		tm.target.templates.Put(tm)
+	}
 }
 
 // task fills target t's message for item idx (SPEC §7). The message is

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 
 	"golang.org/x/time/rate"
 
@@ -43,6 +44,8 @@ type target struct {
 	subject  string
 	ceType   string
 	splitter *parsers.Splitter
+	// templates holds reusable task messages (*taskTemplate) of this target.
+	templates *sync.Pool
 }
 
 type forwardHeader struct {
@@ -111,7 +114,7 @@ func buildWebhook(wc configs.Webhook, incoming map[string]configs.Incoming) (*we
 		if err != nil {
 			return nil, fmt.Errorf("incoming %q: %w", name, err)
 		}
-		w.targets = append(w.targets, target{name: in.Name, subject: in.Subject, ceType: in.Type, splitter: sp})
+		w.targets = append(w.targets, target{name: in.Name, subject: in.Subject, ceType: in.Type, splitter: sp, templates: new(sync.Pool)})
 	}
 	if wc.RateLimit.N > 0 {
 		perSecond := rate.Limit(float64(wc.RateLimit.N) / wc.RateLimit.Per.Seconds())
