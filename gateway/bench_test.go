@@ -4,9 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
-	"net/http/httptest"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -23,6 +22,7 @@ import (
 
 // cpuTime is the process's user+system CPU time: the benchmarks compare
 // CPU per request, which a noisy machine disturbs less than wall time.
+// With a separate broker it is the gateway process's alone.
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
@@ -40,9 +40,20 @@ func measure(b *testing.B, fn func()) {
 	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 }
 
+// benchBus opens a Bus on a fresh in-process JetStream server: the broker's
+// CPU and allocations count as this process's.
 func benchBus(b *testing.B) *bus.Bus {
-	ns := natstest.Start(b)
-	bs, err := bus.Open(context.Background(), configs.NATS{URL: ns.ClientURL(), PublishTimeout: 5 * time.Second}, zap.NewNop())
+	return openBenchBus(b, natstest.Start(b).ClientURL())
+}
+
+// separateBus opens a Bus on a fresh broker in a child process: allocs/op
+// and cpu-ns/op are then the gateway's (nats.go client included) alone.
+func separateBus(b *testing.B) *bus.Bus {
+	return openBenchBus(b, separateBroker(b))
+}
+
+func openBenchBus(b *testing.B, url string) *bus.Bus {
+	bs, err := bus.Open(context.Background(), configs.NATS{URL: url, PublishTimeout: 5 * time.Second}, zap.NewNop())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -64,16 +75,6 @@ func benchServer(b *testing.B, bs *bus.Bus, wh configs.Webhook, in configs.Incom
 	return New(rt, bs, zap.NewNop())
 }
 
-func post(b *testing.B, h http.Handler, path, contentType string, body []byte) {
-	req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
-	req.Header.Set("Content-Type", contentType)
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	if rec.Code != http.StatusOK {
-		b.Fatalf("status %d: %s", rec.Code, rec.Body)
-	}
-}
-
 // json1KiB is a typical 1 KiB order event.
 func json1KiB() []byte {
 	var sb strings.Builder
@@ -90,53 +91,84 @@ func json1KiB() []byte {
 
 // BenchmarkIngestJSON1KiB is one 1 KiB JSON request end to end through the
 // echo handler to the JetStream ack, beside a baseline handler that only
-// reads the body, calls gjson.GetBytes and publishes one message.
+// reads the body, calls gjson.GetBytes and publishes one message (issue 3,
+// goal a: hookgate's cpu-ns/op within 1.15x of the baseline's). The broker
+// runs in this process, so cpu-ns/op and allocs/op include its work for all
+// three handlers alike: compare CPU here, allocations in
+// BenchmarkIngestJSON1KiBSeparateBroker.
 func BenchmarkIngestJSON1KiB(b *testing.B) {
-	body := json1KiB()
+	benchIngestJSON1KiB(b, benchBus)
+}
 
-	b.Run("baseline", func(b *testing.B) {
-		// A fresh server per run: no stream grows from the runs before.
-		bs := benchBus(b)
-		h := baselineHandler(bs, func(body []byte) *nats.Msg {
-			return &nats.Msg{Subject: "tasks.baseline", Data: body}
-		})
-		measure(b, func() { post(b, h, "/", "application/json", body) })
-	})
+// BenchmarkIngestJSON1KiBSeparateBroker is BenchmarkIngestJSON1KiB with the
+// broker in a child process, so that allocs/op and cpu-ns/op count only the
+// process running the handler and the nats.go client (issue 3, goal a:
+// hookgate under 40 allocations per request).
+func BenchmarkIngestJSON1KiBSeparateBroker(b *testing.B) {
+	benchIngestJSON1KiB(b, separateBus)
+}
+
+func benchIngestJSON1KiB(b *testing.B, open func(*testing.B) *bus.Bus) {
+	// A fresh server per run: no stream grows from the runs before.
+	b.Run("baseline", func(b *testing.B) { measure(b, jsonBaseline(b, open(b), false)) })
 	// The same baseline, publishing the SPEC §7 envelope (12 headers with
 	// Nats-Msg-Id): what JetStream itself costs for a task, so that the gap
 	// to hookgate is hookgate's own work.
-	b.Run("baseline-envelope", func(b *testing.B) {
-		// A fresh server per run: no stream grows from the runs before.
-		bs := benchBus(b)
+	b.Run("baseline-envelope", func(b *testing.B) { measure(b, jsonBaseline(b, open(b), true)) })
+	b.Run("hookgate", func(b *testing.B) { measure(b, jsonHookgate(b, open(b))) })
+}
+
+// jsonBaseline returns one request of 1 KiB JSON to the baseline handler,
+// publishing the bare body or, with envelope, a SPEC §7 task.
+func jsonBaseline(b *testing.B, bs *bus.Bus, envelope bool) func() {
+	msgFor := func(body []byte) *nats.Msg { return &nats.Msg{Subject: "tasks.baseline", Data: body} }
+	if envelope {
+		env := newEnvelope("orders")
 		run := 0
-		h := baselineHandler(bs, func(body []byte) *nats.Msg {
+		msgFor = func(body []byte) *nats.Msg {
 			run++
-			return &nats.Msg{Subject: "tasks.baseline", Data: body, Header: envelope(run, "orders", 0, 1)}
-		})
-		measure(b, func() { post(b, h, "/", "application/json", body) })
-	})
-	b.Run("hookgate", func(b *testing.B) {
-		// A fresh server per run: no stream grows from the runs before.
-		bs := benchBus(b)
-		s := benchServer(b, bs,
-			configs.Webhook{Name: "Orders", Identifier: "orders", Incoming: "orders", Methods: []string{"POST"}, MaxBody: 10 << 20},
-			configs.Incoming{Name: "orders", Parser: "json", ReadMethod: "full", OnEmpty: "reject", MaxItems: 100000, Subject: "tasks.orders", Type: "hookgate.orders"})
-		measure(b, func() { post(b, s.Handler(), "/webhooks/orders", "application/json", body) })
-	})
+			r := env.run(run, 1)
+			return r.msg("tasks.baseline", 0, body)
+		}
+	}
+	c := newIngestClient(b, baselineHandler(bs, msgFor), "/", "application/json", json1KiB())
+	return func() { c.post(b) }
+}
+
+// jsonHookgate returns one request of 1 KiB JSON to hookgate's handler.
+func jsonHookgate(b *testing.B, bs *bus.Bus) func() {
+	s := benchServer(b, bs,
+		configs.Webhook{Name: "Orders", Identifier: "orders", Incoming: "orders", Methods: []string{"POST"}, MaxBody: 10 << 20},
+		configs.Incoming{Name: "orders", Parser: "json", ReadMethod: "full", OnEmpty: "reject", MaxItems: 100000, Subject: "tasks.orders", Type: "hookgate.orders"})
+	c := newIngestClient(b, s.Handler(), "/webhooks/orders", "application/json", json1KiB())
+	return func() { c.post(b) }
 }
 
 // baselineHandler only reads the body, calls gjson.GetBytes and publishes
-// msgFor(body), answering after the ack: the least an ingest path does.
+// msgFor(body) with one js.PublishMsgAsync, answering after the ack: the
+// least an ingest path does.
 func baselineHandler(bs *bus.Bus, msgFor func([]byte) *nats.Msg) http.Handler {
 	js := bs.JetStream()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var buf bytes.Buffer
-		_, _ = buf.ReadFrom(r.Body)
-		if !gjson.GetBytes(buf.Bytes(), "id").Exists() {
+		// One exact allocation when the length is known, as a lean
+		// handler would read it.
+		var body []byte
+		var err error
+		if r.ContentLength >= 0 {
+			body = make([]byte, r.ContentLength)
+			_, err = io.ReadFull(r.Body, body)
+		} else {
+			body, err = io.ReadAll(r.Body)
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if !gjson.GetBytes(body, "id").Exists() {
 			http.Error(w, "no id", http.StatusBadRequest)
 			return
 		}
-		f, err := js.PublishMsgAsync(msgFor(buf.Bytes()))
+		f, err := js.PublishMsgAsync(msgFor(body))
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
@@ -150,39 +182,41 @@ func baselineHandler(bs *bus.Bus, msgFor func([]byte) *nats.Msg) http.Handler {
 	})
 }
 
-// envelope is the SPEC §7 header set of item idx of count of request run,
-// with a Nats-Msg-Id unique to that item as hookgate's is.
-func envelope(run int, name string, idx, count int) nats.Header {
-	id := fmt.Sprintf("019ab7c2-0000-7000-8000-%012d", run)
-	i := strconv.Itoa(idx)
-	return nats.Header{
-		"ce-specversion": {"1.0"}, "ce-id": {id + "-" + name + "-" + i}, "ce-source": {"/webhooks/" + name},
-		"ce-type": {"hookgate." + name}, "ce-time": {"2026-11-25T15:31:00.123456789Z"},
-		"content-type": {"application/json"}, "ce-webhook": {name}, "ce-incoming": {name},
-		"ce-requestid": {id}, "ce-itemindex": {i}, "ce-itemcount": {strconv.Itoa(count)},
-		"Nats-Msg-Id": {name + "/" + name + "/" + id + "/" + i},
-	}
-}
-
-// publishPreSplit measures publishing n messages per operation in one
-// Batch and waiting for every ack, on a fresh server.
-func publishPreSplit(b *testing.B, n int, msg func(run, i int) *nats.Msg) {
-	bs := benchBus(b)
+// preSplit returns one publication of n items of size bytes already
+// split, in one Batch, waiting for every ack: bare bodies, or with
+// envelope SPEC §7 tasks.
+func preSplit(b *testing.B, bs *bus.Bus, n, size int, envelope bool) func() {
+	item := bytes.Repeat([]byte("x"), size)
+	env := newEnvelope("erp")
 	ctx := context.Background()
 	run := 0
-	measure(b, func() {
+	return func() {
 		run++
+		r := env.run(run, n)
 		batch := bs.NewBatch()
 		for i := 0; i < n; i++ {
-			if err := batch.Add(ctx, msg(run, i)); err != nil {
+			msg := &nats.Msg{Subject: "tasks.baseline", Data: item}
+			if envelope {
+				msg = r.msg("tasks.baseline", i, item)
+			}
+			if err := batch.Add(ctx, msg); err != nil {
 				b.Fatal(err)
 			}
 		}
 		if _, err := batch.Wait(ctx); err != nil {
 			b.Fatal(err)
 		}
-	})
-	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "items/s")
+	}
+}
+
+// xmlHookgate returns one request of body to an XML webhook splitting
+// Orders.Order with read_method method.
+func xmlHookgate(b *testing.B, bs *bus.Bus, body []byte, method string) func() {
+	s := benchServer(b, bs,
+		configs.Webhook{Name: "ERP", Identifier: "erp", Incoming: "erp", Methods: []string{"POST"}, MaxBody: 10 << 20},
+		configs.Incoming{Name: "erp", Parser: "xml", ReadMethod: method, PatternToItems: "Orders.Order", OnEmpty: "reject", MaxItems: 100000, Subject: "tasks.erp", Type: "hookgate.erp"})
+	c := newIngestClient(b, s.Handler(), "/webhooks/erp", "application/xml", body)
+	return func() { c.post(b) }
 }
 
 // ordersXML is about 1 MiB of XML holding n orders.
@@ -200,26 +234,26 @@ func ordersXML(n int) []byte {
 
 // BenchmarkIngestXML2000Orders splits a 1 MiB XML of 2,000 orders and
 // publishes every order, beside a baseline that publishes 2,000 items
-// already split (the same sizes) and waits for their acks.
+// already split (the same sizes) and waits for their acks (issue 3, goal b:
+// hookgate's items/s within 1.5x of the baseline's). The broker runs in
+// this process for all cases alike.
 func BenchmarkIngestXML2000Orders(b *testing.B) {
 	const orders = 2000
 	body := ordersXML(orders)
 	if len(body) < 900<<10 {
 		b.Fatalf("body is %d bytes, want about 1 MiB", len(body))
 	}
-	item := bytes.Repeat([]byte("x"), len(body)/orders)
-
+	size := len(body) / orders
+	// A fresh server per run: no stream grows from the runs before.
 	b.Run("baseline", func(b *testing.B) {
-		publishPreSplit(b, orders, func(run, i int) *nats.Msg {
-			return &nats.Msg{Subject: "tasks.baseline", Data: item}
-		})
+		measure(b, preSplit(b, benchBus(b), orders, size, false))
+		b.ReportMetric(float64(orders*b.N)/b.Elapsed().Seconds(), "items/s")
 	})
 	// Pre-split items with the SPEC §7 envelope: JetStream's own cost of
 	// storing tasks (headers, de-duplication by Nats-Msg-Id).
 	b.Run("baseline-envelope", func(b *testing.B) {
-		publishPreSplit(b, orders, func(run, i int) *nats.Msg {
-			return &nats.Msg{Subject: "tasks.baseline", Data: item, Header: envelope(run, "erp", i, orders)}
-		})
+		measure(b, preSplit(b, benchBus(b), orders, size, true))
+		b.ReportMetric(float64(orders*b.N)/b.Elapsed().Seconds(), "items/s")
 	})
 	// full parses the whole body before publishing; incremental publishes
 	// while it reads.
@@ -229,15 +263,9 @@ func BenchmarkIngestXML2000Orders(b *testing.B) {
 			name += "-" + method
 		}
 		b.Run(name, func(b *testing.B) {
-			// A fresh server per run: no stream grows from the runs before.
-			bs := benchBus(b)
-			s := benchServer(b, bs,
-				configs.Webhook{Name: "ERP", Identifier: "erp", Incoming: "erp", Methods: []string{"POST"}, MaxBody: 10 << 20},
-				configs.Incoming{Name: "erp", Parser: "xml", ReadMethod: method, PatternToItems: "Orders.Order", OnEmpty: "reject", MaxItems: 100000, Subject: "tasks.erp", Type: "hookgate.erp"})
 			b.SetBytes(int64(len(body)))
-			measure(b, func() { post(b, s.Handler(), "/webhooks/erp", "application/xml", body) })
+			measure(b, xmlHookgate(b, benchBus(b), body, method))
 			b.ReportMetric(float64(orders*b.N)/b.Elapsed().Seconds(), "items/s")
 		})
 	}
-
 }
