@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync/atomic"
 
@@ -132,6 +133,37 @@ func (rt *Runtime) prepare(m *Metrics) {
 	}
 	for _, w := range rt.webhooks {
 		w.metrics(m)
+	}
+}
+
+// forget deletes the series of what old served and now does not: a
+// removed or disabled webhook, an incoming configuration or validator kind
+// a webhook no longer has. Requests still running on old count into
+// children no longer exported.
+func (m *Metrics) forget(old, now *Runtime) {
+	if m == nil || old == nil {
+		return
+	}
+	for id, w := range old.webhooks {
+		nw := now.webhooks[id]
+		if nw == nil {
+			for _, vec := range []interface {
+				DeletePartialMatch(prometheus.Labels) int
+			}{m.requests, m.duration, m.published, m.validations} {
+				vec.DeletePartialMatch(prometheus.Labels{"webhook": id})
+			}
+			continue
+		}
+		for _, t := range w.targets {
+			if !slices.ContainsFunc(nw.targets, func(n target) bool { return n.name == t.name }) {
+				m.published.DeleteLabelValues(id, t.name)
+			}
+		}
+		for _, kind := range w.kinds {
+			if !slices.Contains(nw.kinds, kind) {
+				m.validations.DeleteLabelValues(id, kind)
+			}
+		}
 	}
 }
 

@@ -65,7 +65,8 @@ func (s *Server) Handler() http.Handler { return s.echo }
 func (s *Server) Swap(rt *Runtime) {
 	rt.prepare(s.metrics)
 	s.bus.SetPublishTimeout(rt.Config.NATS.PublishTimeout)
-	s.rt.Store(rt)
+	old := s.rt.Swap(rt)
+	s.metrics.forget(old, rt)
 }
 
 // SetMetrics makes the server record requests in m (nil: record nothing).

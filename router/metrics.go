@@ -118,6 +118,24 @@ func (m *Metrics) forPair(route, outgoing string) *pairMetrics {
 	return pm
 }
 
+// retain deletes the series and counts of every pair keep refuses.
+func (m *Metrics) retain(keep func(route, outgoing string) bool) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for key := range m.pairs {
+		if keep(key[0], key[1]) {
+			continue
+		}
+		delete(m.pairs, key)
+		m.deliveries.DeletePartialMatch(prometheus.Labels{"route": key[0], "outgoing": key[1]})
+		m.duration.DeleteLabelValues(key[0], key[1])
+		m.dead.DeleteLabelValues(key[0], key[1])
+	}
+}
+
 // attempt records the duration of one HTTP attempt.
 func (pm *pairMetrics) attempt(seconds float64) {
 	if pm != nil {

@@ -173,6 +173,15 @@ func New(cfg *configs.Config, js jetstream.JetStream, log *zap.Logger, version s
 	}
 	r.attempts = o.attempts
 	r.captureResponses()
+	// A reload that removes a pair stops exporting its series; a disabled
+	// route is still configured and keeps its counts.
+	configured := map[[2]string]bool{}
+	for _, rt := range cfg.Routes {
+		for _, name := range rt.Outgoing {
+			configured[[2]string{rt.Name, name}] = true
+		}
+	}
+	o.metrics.retain(func(route, outgoing string) bool { return configured[[2]string{route, outgoing}] })
 	return r, nil
 }
 

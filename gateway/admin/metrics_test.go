@@ -113,3 +113,47 @@ func grepHookgate(exp string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+func TestReloadDropsTheSeriesOfWhatItRemoved(t *testing.T) {
+	s := startStack(t, webhooksConfig)
+	if r := s.post("erp-orders", `{"id":1}`, "X-Auth: hdr-secret-1"); r.Status != http.StatusOK {
+		t.Fatalf("erp-orders: %d %s", r.Status, r.Body)
+	}
+	if r := s.post("gh", `{"id":1}`); r.Status != http.StatusUnauthorized {
+		t.Fatalf("gh unsigned: %d %s", r.Status, r.Body)
+	}
+	// gh is gone; erp-orders keeps orders and header_secret only.
+	s.rewrite(`
+admin: {listen: "127.0.0.1:0", token: t0ken-for-tests}
+webhooks:
+  - name: ERP Orders
+    incoming: orders
+    pre_processors:
+      - header_secret: {header: X-Auth, secrets: [hdr-secret-1]}
+incoming:
+  - {name: orders, parser: json}
+`)
+	if r := s.api("POST", "/api/v1/reload"); r.Status != http.StatusOK {
+		t.Fatalf("reload: %d %s", r.Status, r.Body)
+	}
+	exp := s.metrics()
+	for _, gone := range []string{`webhook="gh"`, `incoming="audit"`, `validator="ip_allowlist"`} {
+		for _, line := range strings.Split(exp, "\n") {
+			if strings.HasPrefix(line, "hookgate_") && strings.Contains(line, gone) {
+				t.Errorf("after the reload /metrics still has %s", line)
+			}
+		}
+	}
+	for _, kept := range []struct{ series, value string }{
+		{`hookgate_requests_total{status="200",webhook="erp-orders"}`, "1"},
+		{`hookgate_tasks_published_total{incoming="orders",webhook="erp-orders"}`, "1"},
+		{`hookgate_validation_failures_total{validator="header_secret",webhook="erp-orders"}`, "0"},
+	} {
+		if !hasSample(exp, kept.series, kept.value) {
+			t.Errorf("after the reload /metrics lacks %s %s", kept.series, kept.value)
+		}
+	}
+	if t.Failed() {
+		t.Logf("/metrics:\n%s", grepHookgate(exp))
+	}
+}
