@@ -234,7 +234,7 @@ func parseAck(m *nats.Msg) (duplicate bool, err error) {
 		}
 		return false, fmt.Errorf("empty acknowledgement (status %q)", m.Header.Get("Status"))
 	}
-	if gjson.GetBytes(m.Data, "error").Exists() {
+	if e := gjson.GetBytes(m.Data, "error"); e.Exists() && e.Type != gjson.Null {
 		var resp struct {
 			Error *jetstream.APIError `json:"error"`
 		}
@@ -243,10 +243,10 @@ func parseAck(m *nats.Msg) (duplicate bool, err error) {
 		}
 		return false, resp.Error
 	}
-	if !gjson.GetBytes(m.Data, "seq").Exists() {
+	if gjson.GetBytes(m.Data, "seq").Type != gjson.Number {
 		return false, fmt.Errorf("not a JetStream acknowledgement: %q", m.Data)
 	}
-	return gjson.GetBytes(m.Data, "duplicate").Bool(), nil
+	return gjson.GetBytes(m.Data, "duplicate").Type == gjson.True, nil
 }
 
 // expireAcks fails every task whose ack is older than the publish timeout,
