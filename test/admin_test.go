@@ -183,6 +183,10 @@ func TestAdminListenerServesMetricsTheAPIAndReloads(t *testing.T) {
 		{`hookgate_config_reloads_total{result="success"}`, "1"},
 		{`hookgate_config_reloads_total{result="failure"}`, "1"},
 		{`hookgate_requests_total{status="200",webhook="second"}`, "2"},
+		// Exported from the start, so that an alert on drops works before the first.
+		{`hookgate_log_entries_dropped_total{log="requests"}`, "0"},
+		{`hookgate_log_entries_dropped_total{log="deliveries"}`, "0"},
+		{`hookgate_log_entries_failed_total{log="requests"}`, "0"},
 	} {
 		if !sample(metrics, want[0], want[1]) {
 			t.Errorf("/metrics lacks %s %s", want[0], want[1])

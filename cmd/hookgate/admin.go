@@ -45,6 +45,30 @@ func newProcessMetrics() (*processMetrics, error) {
 	return &processMetrics{registry: reg, gateway: gm, router: rm}, nil
 }
 
+// countLogs exports, per log writer (label log), the entries it dropped
+// because its queue was full and those JetStream did not store.
+func (pm *processMetrics) countLogs(writers map[string]*bus.LogWriter) error {
+	for name, w := range writers {
+		for _, c := range []prometheus.Collector{
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name:        "hookgate_log_entries_dropped_total",
+				Help:        "Request-log and delivery-attempt entries dropped because the queue to HOOKGATE_LOG was full.",
+				ConstLabels: prometheus.Labels{"log": name},
+			}, func() float64 { return float64(w.Dropped()) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name:        "hookgate_log_entries_failed_total",
+				Help:        "Request-log and delivery-attempt entries JetStream did not store.",
+				ConstLabels: prometheus.Labels{"log": name},
+			}, func() float64 { return float64(w.Failed()) }),
+		} {
+			if err := pm.registry.Register(c); err != nil {
+				return fmt.Errorf("metrics: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
 // listenAdmin builds the admin server and binds admin.listen; with
 // admin.listen "" there is no admin server (nil, nil, nil).
 func listenAdmin(cfg *configs.Config, srv *gateway.Server, b *bus.Bus, pm *processMetrics, rl *reloader, log *zap.Logger) (*admin.Server, net.Listener, error) {

@@ -64,12 +64,18 @@ func cmdServe(args []string, stderr io.Writer) error {
 	}
 	srv := gateway.New(rt, b, log.Named("gateway"))
 	srv.SetMetrics(pm.gateway)
-	// The request log (SPEC §9); the router keeps its attempt log itself.
+	// The request log and the delivery-attempt log (SPEC §9), one writer
+	// each for the process, so that their drops can be counted across reloads.
 	reqlog := bus.NewLogWriter(b.JetStream(), 0, log.Named("requestlog"))
 	defer closeLog(reqlog, cfg.Server.ShutdownTimeout, log)
 	srv.SetRequestLog(reqlog)
+	attempts := bus.NewLogWriter(b.JetStream(), 0, log.Named("attempts"))
+	defer closeLog(attempts, cfg.Server.ShutdownTimeout, log)
+	if err := pm.countLogs(map[string]*bus.LogWriter{"requests": reqlog, "deliveries": attempts}); err != nil {
+		return err
+	}
 	rl := &reloader{path: *path, srv: srv, metrics: pm.gateway, log: log}
-	routes, err := startRouter(ctx, cfg, b, log, pm.router)
+	routes, err := startRouter(ctx, cfg, b, log, pm.router, attempts)
 	if err != nil {
 		closeCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
 		defer cancel()
@@ -129,7 +135,7 @@ func cmdServe(args []string, stderr io.Writer) error {
 		case why := <-reloads:
 			_ = rl.reload(why)
 		case <-ctx.Done():
-			return shutdown(srv, adm, routes, b, cfg.Server.ShutdownTimeout, log)
+			return shutdown(srv, adm, routes, attempts, b, cfg.Server.ShutdownTimeout, log)
 		}
 	}
 }
@@ -137,7 +143,7 @@ func cmdServe(args []string, stderr io.Writer) error {
 // shutdown stops accepting, lets requests and deliveries under way finish
 // (up to timeout), drains NATS and stops the embedded server. The admin
 // listener stops with the gateway.
-func shutdown(srv *gateway.Server, adm *admin.Server, routes stopper, b *bus.Bus, timeout time.Duration, log *zap.Logger) error {
+func shutdown(srv *gateway.Server, adm *admin.Server, routes stopper, attempts *bus.LogWriter, b *bus.Bus, timeout time.Duration, log *zap.Logger) error {
 	log.Info("shutting down", zap.Duration("timeout", timeout))
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -154,6 +160,10 @@ func shutdown(srv *gateway.Server, adm *admin.Server, routes stopper, b *bus.Bus
 			log.Warn("deliveries still under way at shutdown timeout", zap.Error(err))
 		}
 	}
+	// After the deliveries, before NATS closes: their last attempts are logged.
+	if err := attempts.Close(ctx); err != nil {
+		log.Warn("delivery attempt log not flushed", zap.Error(err))
+	}
 	if err := b.Close(ctx); err != nil {
 		log.Warn("nats close", zap.Error(err))
 	}
@@ -161,13 +171,13 @@ func shutdown(srv *gateway.Server, adm *admin.Server, routes stopper, b *bus.Bus
 	return nil
 }
 
-// closeLog ends the request log's goroutine on the paths that return
-// before shutdown (which flushes it through srv.Shutdown).
+// closeLog ends a log writer's goroutine on the paths that return before
+// shutdown (which flushes both: the request log through srv.Shutdown).
 func closeLog(w *bus.LogWriter, timeout time.Duration, log *zap.Logger) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if err := w.Close(ctx); err != nil {
-		log.Warn("request log not flushed", zap.Error(err))
+		log.Warn("log not flushed", zap.Error(err))
 	}
 }
 
