@@ -112,7 +112,9 @@ func Open(ctx context.Context, cfg configs.NATS, log *zap.Logger) (*Bus, error) 
 		err = fmt.Errorf("subscribe to the ack inbox %s*: %w", b.ackPrefix, err)
 	}
 	if err == nil {
-		b.js, err = jetstream.New(b.nc)
+		// Log entries are published with futures; a future no ack
+		// resolves must still end, or it would hold a slot for good.
+		b.js, err = jetstream.New(b.nc, jetstream.WithPublishAsyncTimeout(cfg.PublishTimeout))
 	}
 	if err == nil {
 		err = ensureStreams(ctx, b.js, cfg.Stream)
