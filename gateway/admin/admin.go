@@ -94,6 +94,7 @@ func New(opts Options) (*Server, error) {
 	s.mux.Handle("/api/v1/reload", s.api(http.MethodPost, s.reload))
 	s.registerLogs()
 	s.registerDLQ()
+	s.registerPage()
 	s.mux.Handle("/", s.api("", func(http.ResponseWriter, *http.Request) error {
 		return &apiError{status: http.StatusNotFound, msg: "not found"}
 	}))
