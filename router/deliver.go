@@ -167,6 +167,13 @@ func (r *Router) deadLetter(p *pair, msg jetstream.Msg, log *zap.Logger, derr *d
 	out := nats.NewMsg(p.dlq)
 	out.Data = msg.Data()
 	for k, v := range msg.Headers() {
+		// JetStream's other Nats-* headers (Nats-Expected-Stream, which a
+		// replay stores with the task; rollups, TTLs, batches) direct the
+		// publish that stored the task: on its dead letter they would be
+		// preconditions the dead-letter stream refuses.
+		if k != nats.MsgIdHdr && len(k) > 5 && strings.EqualFold(k[:5], "nats-") {
+			continue
+		}
 		out.Header[k] = slices.Clone(v)
 	}
 	if orig := out.Header.Get(nats.MsgIdHdr); orig != "" {

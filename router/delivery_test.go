@@ -1,6 +1,7 @@
 package router
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -9,6 +10,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookgate/hookgate/configs"
 )
@@ -164,6 +168,35 @@ func TestDeadLetters(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A task replayed from the dead letters carries Nats-Expected-Stream (the
+// replay's precondition, stored with it); failing again, it must still
+// become a dead letter rather than be retried forever.
+func TestAReplayedTaskIsDeadLetteredAgain(t *testing.T) {
+	js := startJS(t)
+	rc := newReceiver(t, func(_ int, _ arrival, w http.ResponseWriter) { w.WriteHeader(http.StatusBadRequest) })
+	startRouter(t, testConfig(configs.Route{Name: "orders-to-erp"}, testOutgoing("erp", rc.URL)), js)
+	m := nats.NewMsg("tasks.orders")
+	m.Data = []byte(`{"a":1}`)
+	m.Header.Set("ce-id", "req-replayed-0")
+	m.Header.Set(nats.MsgIdHdr, "replay/HOOKGATE_DLQ/7/orders/orders/req-replayed-0")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := js.PublishMsg(ctx, m, jetstream.WithExpectStream(testStream)); err != nil {
+		t.Fatal(err)
+	}
+	dl := nextDeadLetter(t, js, "dlq.orders-to-erp.erp")
+	settled(t, js, "orders-to-erp", "erp")
+	if got := dl.Headers().Get("Nats-Expected-Stream"); got != "" {
+		t.Errorf("the dead letter carries Nats-Expected-Stream %q", got)
+	}
+	if got := dl.Headers().Get(HeaderOrigMsgID); got != "replay/HOOKGATE_DLQ/7/orders/orders/req-replayed-0" {
+		t.Errorf("hookgate-msg-id = %q, want the replayed task's id", got)
+	}
+	if n := rc.count(); n != 1 {
+		t.Errorf("%d attempts, want 1 (a 400 is not retried)", n)
 	}
 }
 
