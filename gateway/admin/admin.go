@@ -1,6 +1,7 @@
 // Package admin is hookgate's operator listener (SPEC §9): Prometheus
 // metrics on /metrics, open to scrapers, and the admin API under /api/v1/,
-// behind `Authorization: Bearer <admin.token>`. It serves what the other
+// behind `Authorization: Bearer <admin.token>`, and the operator page on /
+// that shows the API's answers. It serves what the other
 // components already hold (the gateway's config, the router's counters,
 // the durable consumers' state) and owns no state of its own.
 package admin
