@@ -115,3 +115,25 @@ func BenchmarkGJSONGetBytes1KiB(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSplitXML2000OrdersBytes is the full-mode split of a body already
+// in memory (SplitBytes, the gateway's path for bodies up to 1 MiB), beside
+// BenchmarkSplitXML2000Orders's split from a reader.
+func BenchmarkSplitXML2000OrdersBytes(b *testing.B) {
+	body := ordersXMLBody(2000)
+	s, err := New(configs.Incoming{Name: "b", Parser: "xml", PatternToItems: "Orders.Order"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	n := 0
+	yield := func(Item) error { n++; return nil }
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if err := s.SplitBytes(ctx, "application/xml", body, yield); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "items/s")
+}

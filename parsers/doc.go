@@ -7,7 +7,9 @@
 // item is handed out, so a malformed body yields nothing; with incremental
 // it reads through a small window and hands items out as they complete, so
 // memory follows the largest item, not the body (form bodies are the one
-// document and are read whole).
+// document and are read whole). XML items are always written apart from the
+// body, so an XML body read from a reader goes through the window in both
+// modes and is never held whole.
 //
 // Items:
 //   - json: the exact bytes of each selected value, never re-encoded (the

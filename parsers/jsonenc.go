@@ -21,12 +21,12 @@ func appendJSONString[S ~string | ~[]byte](b []byte, s S) []byte {
 func appendJSONBody[S ~string | ~[]byte](b []byte, s S) []byte {
 	start := 0
 	for i := 0; i < len(s); {
+		if byteClass[s[i]]&cJSON != 0 {
+			i++
+			continue
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
 			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':
@@ -63,6 +63,17 @@ func appendJSONBody[S ~string | ~[]byte](b []byte, s S) []byte {
 		i += size
 	}
 	return append(b, s[start:]...)
+}
+
+// appendKey writes "prefix+key": after a comma if needed, escaping key.
+func appendKey(b []byte, comma bool, prefix, key string) []byte {
+	if comma {
+		b = append(b, ',')
+	}
+	b = append(b, '"')
+	b = append(b, prefix...)
+	b = appendJSONBody(b, key)
+	return append(b, '"', ':')
 }
 
 // unescapeJSON appends the decoded content of a valid JSON string body

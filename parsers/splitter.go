@@ -52,6 +52,7 @@ type Splitter struct {
 	formField   string
 	csvComma    rune
 	jsonPool    sync.Pool // *jsonWalker, reused across requests (never shared with items)
+	xmlPool     sync.Pool // *xmlWalker, likewise; it keeps buffers and interned names
 }
 
 // New builds the splitter of one incoming configuration. Empty fields take the
@@ -103,6 +104,7 @@ func New(in configs.Incoming) (*Splitter, error) {
 		s.csvComma = r
 	}
 	s.jsonPool.New = func() any { return new(jsonWalker) }
+	s.xmlPool.New = func() any { return new(xmlWalker) }
 	return s, nil
 }
 
@@ -120,6 +122,13 @@ func (s *Splitter) Split(ctx context.Context, contentType string, body io.Reader
 	}
 	if s.incremental {
 		return s.splitStream(ctx, kind, contentType, body, yield)
+	}
+	if kind == "xml" {
+		// XML items are written apart from the body, so full mode needs all
+		// of them before the first yield, but never the whole body at once.
+		return s.collect(ctx, yield, func(emit func([]byte) error) error {
+			return s.walkXML(nil, body, contentType, emit)
+		})
 	}
 	buf, err := readAll(body)
 	if err != nil {
@@ -150,23 +159,28 @@ func (s *Splitter) splitFull(ctx context.Context, kind, contentType string, body
 	case "json":
 		return s.yieldJSON(ctx, body, yield)
 	}
+	return s.collect(ctx, yield, func(emit func([]byte) error) error {
+		switch kind {
+		case "xml":
+			return s.walkXML(body, nil, contentType, emit)
+		case "form":
+			return s.walkForm(body, emit)
+		}
+		return s.walkCSV(bytes.NewReader(body), true, emit)
+	})
+}
+
+// collect runs walk to the end, keeping its items, and yields them only
+// when the whole body parsed.
+func (s *Splitter) collect(ctx context.Context, yield func(Item) error, walk func(emit func([]byte) error) error) error {
 	var items [][]byte
-	collect := func(b []byte) error {
+	err := walk(func(b []byte) error {
 		if len(items) == s.maxItems {
 			return s.tooMany()
 		}
 		items = append(items, b)
 		return nil
-	}
-	var err error
-	switch kind {
-	case "xml":
-		err = s.walkXML(body, nil, contentType, true, collect)
-	case "form":
-		err = s.walkForm(body, collect)
-	case "csv":
-		err = s.walkCSV(bytes.NewReader(body), true, collect)
-	}
+	})
 	if err != nil {
 		return err
 	}
@@ -236,7 +250,7 @@ func (s *Splitter) splitStream(ctx context.Context, kind, contentType string, bo
 		err = w.run(nil, body, s.pat, 0, func(b []byte) error { return emit(bytes.Clone(b)) })
 		s.jsonPool.Put(w)
 	case "xml":
-		err = s.walkXML(nil, body, contentType, false, emit)
+		err = s.walkXML(nil, body, contentType, emit)
 	case "form":
 		// Form bodies are one document (its fields may come in any order), so
 		// they are read whole in both modes.

@@ -30,15 +30,20 @@ type xmlFrame struct {
 type xmlWalker struct {
 	s      *Splitter
 	sc     xmlScanner
-	names  []string   // open elements (qualified names), to check end tags
-	frames []xmlFrame // parallel to names
+	frames []xmlFrame // the open elements outside items (the scanner keeps all open names)
 	tree   xmlTree
-	build  int // len(names) before the item being built was opened; -1 none
+	build  int // depth before the item being built was opened; -1 none
 	wrap   bool
-	full   bool
-	out    []byte
+	out    []byte // the chunk items are written into; see begin
+	room   int    // free space a chunk must have for the next item
 	emit   func([]byte) error
 }
+
+// itemChunk is the size of the buffers items are written into: large
+// enough that a chunk serves dozens of typical items with one allocation,
+// small enough to stay a small-object allocation and to keep what a
+// retained item pins bounded.
+const itemChunk = 32 << 10
 
 // errReader remembers a read error, so a failing body is reported as a read
 // failure and not as the sender's malformed input.
@@ -56,17 +61,19 @@ func (e *errReader) Read(p []byte) (int, error) {
 }
 
 // walkXML splits an XML body, from body when it is in memory, else from r.
-// In full mode items are sub-slices of one output buffer that is never
-// reused; otherwise each item is its own copy.
-func (s *Splitter) walkXML(body []byte, r io.Reader, contentType string, full bool, emit func([]byte) error) error {
-	w := &xmlWalker{s: s, build: -1, full: full, emit: emit}
-	if full {
-		w.out = make([]byte, 0, len(body)) // JSON items are about as long as their XML
-	}
+// Items are sub-slices of chunks that are never written below their length
+// again, so they stay valid however long the caller keeps them.
+func (s *Splitter) walkXML(body []byte, r io.Reader, contentType string, emit func([]byte) error) error {
+	w := s.xmlPool.Get().(*xmlWalker)
+	w.prepare(s, emit)
+	defer s.release(w)
+	storage := w.sc.rbuf
 	var er *errReader
 	if body == nil {
 		er = &errReader{r: r}
-		br := bufio.NewReaderSize(er, 32<<10)
+		// Only the head is peeked at; a small buffer lets the window's
+		// larger reads pass straight through instead of being copied twice.
+		br := bufio.NewReaderSize(er, 1024)
 		head, _ := br.Peek(1024)
 		skip, label, err := xmlCharset(head, contentType)
 		if err != nil {
@@ -79,20 +86,20 @@ func (s *Splitter) walkXML(body []byte, r io.Reader, contentType string, full bo
 				return err
 			}
 		}
-		w.sc.reset(nil, in, nil)
+		w.sc.reset(nil, in, storage)
 	} else {
 		skip, label, err := xmlCharset(body[:min(len(body), 1024)], contentType)
 		if err != nil {
 			return err
 		}
 		if label == "" {
-			w.sc.reset(body[skip:], nil, nil)
+			w.sc.reset(body[skip:], nil, storage)
 		} else {
 			in, err := charset.NewReaderLabel(label, bytes.NewReader(body[skip:]))
 			if err != nil {
 				return err
 			}
-			w.sc.reset(nil, in, nil)
+			w.sc.reset(nil, in, storage)
 		}
 	}
 	err := w.walk()
@@ -118,17 +125,17 @@ func (w *xmlWalker) walk() error {
 		switch tok {
 		case tEOF:
 			switch {
-			case len(w.names) > 0:
-				return w.syntax("unexpected end of input, <%s> is not closed", w.names[len(w.names)-1])
+			case len(sc.opens) > 0:
+				return w.syntax("unexpected end of input, <%s> is not closed", sc.top())
 			case !rootDone:
 				return w.syntax("no root element")
 			}
 			return nil
 		case tStart:
 			if rootDone {
-				return w.syntax("second root element <%s>; a document has one", sc.qname)
+				return w.syntax("second root element <%s>; a document has one", sc.top())
 			}
-			if len(w.names) == maxDepth {
+			if len(sc.opens) > maxDepth {
 				return errDepth()
 			}
 			if err := w.start(&doc, segs); err != nil {
@@ -140,41 +147,42 @@ func (w *xmlWalker) walk() error {
 				}
 			}
 		case tEnd:
-			if len(w.names) == 0 {
+			switch {
+			case sc.endOK:
+			case len(sc.opens) == 0:
 				return w.syntax("unexpected end element </%s>", sc.nameBuf)
-			}
-			if open := w.names[len(w.names)-1]; open != string(sc.nameBuf) {
-				return w.syntax("element <%s> closed by </%s>", open, sc.nameBuf)
+			case !bytes.Equal(sc.top(), sc.nameBuf):
+				return w.syntax("element <%s> closed by </%s>", sc.top(), sc.nameBuf)
 			}
 			if rootDone, err = w.end(); err != nil {
 				return err
 			}
 		case tText:
-			if len(w.names) == 0 {
-				if len(trimXML(sc.text)) > 0 {
+			if len(sc.opens) == 0 {
+				if len(trimXML(sc.token())) > 0 {
 					return w.syntax("text outside the root element")
 				}
 				continue
 			}
 			if w.build >= 0 {
-				w.tree.chars(sc.text)
+				w.tree.chars(sc.token())
 				continue
 			}
 			if f := &w.frames[len(w.frames)-1]; f.track {
-				f.addText(sc.text)
+				f.addText(sc.token())
 			}
 		}
 	}
 }
 
-// start handles a start tag: inside an item it extends the tree, otherwise it
-// matches the element against the pattern.
+// start handles a start tag, which the scanner has opened: inside an item it
+// extends the tree, otherwise it matches the element against the pattern.
+// Frames are kept only for elements outside items, so len(frames) == build
+// while an item is built.
 func (w *xmlWalker) start(doc *xmlFrame, segs []segment) error {
 	sc := &w.sc
-	w.names = append(w.names, sc.qname)
 	if w.build >= 0 {
-		w.tree.open(sc.local, sc.attrs)
-		w.frames = append(w.frames, xmlFrame{state: dSkip})
+		w.tree.open(sc)
 		return nil
 	}
 	parent := doc
@@ -186,13 +194,12 @@ func (w *xmlWalker) start(doc *xmlFrame, segs []segment) error {
 		w.wrap = true // no pattern: the item is the document, {root: value}
 		d = 0
 	} else if parent.state >= 0 {
-		d = w.childState(parent, sc.local)
+		d = w.childState(parent, sc.names[sc.local].name)
 	}
 	if d == len(segs) {
-		w.build = len(w.names) - 1
+		w.build = len(sc.opens) - 1
 		w.tree.reset()
-		w.tree.open(sc.local, sc.attrs)
-		w.frames = append(w.frames, xmlFrame{state: dSkip})
+		w.tree.open(sc)
 		return nil
 	}
 	f := xmlFrame{state: dSkip}
@@ -204,27 +211,33 @@ func (w *xmlWalker) start(doc *xmlFrame, segs []segment) error {
 	}
 	w.frames = append(w.frames, f)
 	if f.track {
-		return w.attrItems(segs[d], sc.attrs)
+		return w.attrItems(segs[d])
 	}
 	return nil
 }
 
 // end closes the innermost element; it reports whether that was the root.
 func (w *xmlWalker) end() (bool, error) {
-	w.names = w.names[:len(w.names)-1]
-	f := w.frames[len(w.frames)-1]
+	w.sc.pop()
+	rootDone := len(w.sc.opens) == 0
+	if w.build >= 0 {
+		w.tree.close()
+		if len(w.sc.opens) > w.build {
+			return rootDone, nil
+		}
+		w.build = -1
+		if len(w.frames) > 0 {
+			w.frames[len(w.frames)-1].hasChild = true
+		}
+		err := w.item()
+		w.sc.forgetNames() // the item held the last ids
+		return rootDone, err
+	}
+	w.sc.forgetNames()              // no id is held outside an item
+	f := &w.frames[len(w.frames)-1] // stays valid: popping frees nothing
 	w.frames = w.frames[:len(w.frames)-1]
 	if len(w.frames) > 0 {
 		w.frames[len(w.frames)-1].hasChild = true
-	}
-	rootDone := len(w.names) == 0
-	if w.build >= 0 {
-		w.tree.close()
-		if len(w.names) == w.build {
-			w.build = -1
-			return rootDone, w.item()
-		}
-		return rootDone, nil
 	}
 	if f.track && (f.hasAttr || f.hasChild) {
 		if text, ok := f.text(); ok {
@@ -266,28 +279,31 @@ func (w *xmlWalker) childState(f *xmlFrame, local string) int {
 
 // attrItems yields the attributes a final segment (* or -name) selects; of
 // duplicates such as a and ns:a only the last counts, as in mxj's map.
-func (w *xmlWalker) attrItems(seg segment, attrs []rawAttr) error {
-	var last map[string]int // for many attributes, so this stays linear
+func (w *xmlWalker) attrItems(seg segment) error {
+	sc := &w.sc
+	attrs := sc.attrs
+	var last map[int32]int // for many attributes, so this stays linear
 	if len(attrs) > 16 {
-		last = make(map[string]int, len(attrs))
+		last = make(map[int32]int, len(attrs))
 		for i, a := range attrs {
-			last[a.local] = i
+			last[a.id] = i
 		}
 	}
-	for i, a := range attrs {
-		if seg.kind != segStar && (len(seg.key) != len(a.local)+1 || seg.key[0] != '-' || seg.key[1:] != a.local) {
+	for i := range attrs {
+		a := &attrs[i]
+		if k := sc.names[a.id].attr; seg.kind != segStar && seg.key != k[1:len(k)-2] { // -local in "-local":
 			continue
 		}
 		isLast := true
 		if last != nil {
-			isLast = last[a.local] == i
+			isLast = last[a.id] == i
 		} else {
 			for _, b := range attrs[i+1:] {
-				isLast = isLast && b.local != a.local
+				isLast = isLast && b.id != a.id
 			}
 		}
 		if isLast {
-			if err := w.scalarItem(a.val); err != nil {
+			if err := w.scalarItem(sc.attrVal(a)); err != nil {
 				return err
 			}
 		}
@@ -306,9 +322,9 @@ func (w *xmlWalker) item() error {
 	start := w.begin()
 	if w.wrap {
 		w.out = append(w.out, '{')
-		w.out = appendJSONString(w.out, w.tree.nodes[0].name)
-		w.out = append(w.out, ':')
+		w.out = append(w.out, w.sc.names[w.tree.nodes[0].key].key...)
 	}
+	w.tree.names = w.sc.names
 	w.out = w.tree.appendValue(w.out, 0, w.s.xmlCast)
 	if w.wrap {
 		w.out = append(w.out, '}')
@@ -316,20 +332,23 @@ func (w *xmlWalker) item() error {
 	return w.finish(start)
 }
 
+// begin starts an item at the end of the current chunk, or in a new chunk
+// when the free space is less than the largest item so far, so that an item
+// rarely outgrows its chunk (append would then copy the chunk's earlier
+// items too).
 func (w *xmlWalker) begin() int {
-	if !w.full {
-		w.out = w.out[:0]
+	if cap(w.out)-len(w.out) < w.room {
+		w.out = make([]byte, 0, max(itemChunk, 2*w.room))
 	}
 	return len(w.out)
 }
 
 func (w *xmlWalker) finish(start int) error {
-	if w.full {
-		// Earlier items keep pointing into older arrays when append grows
-		// out; nothing ever writes below len(out), so they stay intact.
-		return w.emit(w.out[start:len(w.out):len(w.out)])
-	}
-	return w.emit(bytes.Clone(w.out))
+	// Earlier items keep pointing into older arrays when append grows out;
+	// nothing ever writes below len(out), so they stay intact.
+	item := w.out[start:len(w.out):len(w.out)]
+	w.room = max(w.room, len(item))
+	return w.emit(item)
 }
 
 // syntax is a 400 at the start of the current token.

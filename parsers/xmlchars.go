@@ -6,9 +6,56 @@ import (
 	"unicode/utf8"
 )
 
-// chars decodes text (quote 0, up to '<' or the end) or an attribute value
-// (up to quote) into s.text.
-func (s *xmlScanner) chars(quote byte) error {
+// chars reads text, up to '<' or the end, into the current token: in place
+// when it needs no decoding, else decoded into s.text.
+func (s *xmlScanner) chars() error {
+	end, ok := s.plain(0)
+	if ok {
+		s.tokAt, s.tokEnd, s.inPlace, s.pos = s.pos, end, true, end
+		return nil
+	}
+	s.inPlace = false
+	s.text = append(s.text[:0], s.buf[s.pos:end]...)
+	s.pos = end
+	return s.decodeChars(0)
+}
+
+// plain is the fast path of text (quote 0) and attribute values: data
+// without references, \r or ] that ends inside the buffer needs only
+// checking. It reports whether that holds and where the data ends (at '<'
+// or the quote); otherwise the end is where checking stopped, for
+// decodeChars to go on from there.
+func (s *xmlScanner) plain(quote byte) (end int, ok bool) {
+	b, i := s.buf, s.pos
+scan:
+	for {
+		i = textRun(b, i)
+		if i == len(b) {
+			break
+		}
+		switch c := b[i]; {
+		case c == '<' && quote == 0, c == quote && quote != 0:
+			return i, true
+		case c == '"' || c == '\'':
+			i++
+		case c >= utf8.RuneSelf:
+			if !utf8.FullRune(b[i:]) {
+				break scan
+			}
+			r, size := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError && size == 1 || !isXMLChar(r) {
+				break scan // decodeChars words the error
+			}
+			i += size
+		default:
+			break scan
+		}
+	}
+	return i, false
+}
+
+// decodeChars is chars for data that needs decoding or more input.
+func (s *xmlScanner) decodeChars(quote byte) error {
 	for {
 		start := s.pos
 		for s.pos < len(s.buf) {

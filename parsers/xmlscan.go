@@ -1,9 +1,9 @@
 package parsers
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
-	"unicode/utf8"
 )
 
 // xmlScanner tokenizes UTF-8 XML. It accepts what encoding/xml's strict
@@ -12,28 +12,60 @@ import (
 // becomes \n) and, like it, expands no declared entity, so entity-expansion
 // bombs are refused. It exists because encoding/xml allocates for every token
 // and ran at ~25 MB/s, slower than publishing the items; this scanner copies
-// names once (interned) and text into reused buffers.
+// names once (interned) and leaves plain text in place, copying only text
+// that needs decoding into reused buffers.
+//
+// What changes per token holds no pointers (ids and offsets, not strings
+// and slices): the scanner lives on the heap, and every pointer stored
+// there pays a write barrier while the collector runs, which with the
+// allocation rate of item output is much of the time.
 type xmlScanner struct {
 	window
-	intern    map[string]string
+	intern    map[string]int32 // name -> id in names
+	names     []xname          // interned names by id
+	nameBytes int              // their length, to bound what a pooled scanner keeps
 	nameBuf   []byte
-	qname     string // element name as written (prefix:local)
-	local     string // element local name
+	open      []byte // qualified names of the open elements, one after another
+	opens     []int  // where each open element's name starts in open
+	local     int32  // id of the element's local name
 	attrs     []rawAttr
 	vals      []byte // decoded attribute values
 	text      []byte // decoded text or CDATA
+	tokAt     int    // the current text token is buf[tokAt:tokEnd] if inPlace, else text
+	tokEnd    int
+	inPlace   bool
 	selfClose bool
-	cache     [64]string // recent names, checked before the intern map
+	endOK     bool          // the end tag just read closes the innermost open element
+	cache     [256]nameSlot // recent names, checked before the intern map
 }
 
 // tokenPos is where the current token starts.
 func (s *xmlScanner) tokenPos() (int, int64) { return s.positionAt(s.mark) }
 
-// rawAttr is one attribute of the current start tag; val is valid until the
-// next token.
+// rawAttr is one attribute of the current start tag, valid until the next
+// token; its value is buf[mark+off:][:n], or vals[off:][:n] if copied.
+// Offsets from mark survive a refill while later attributes are read: it
+// moves buf, but keeps buf[mark:] in order.
 type rawAttr struct {
-	local string
-	val   []byte
+	id     int32 // local name
+	copied bool
+	off, n int
+}
+
+// attrVal is the value of a.
+func (s *xmlScanner) attrVal(a *rawAttr) []byte {
+	if a.copied {
+		return s.vals[a.off : a.off+a.n]
+	}
+	return s.buf[s.mark+a.off : s.mark+a.off+a.n]
+}
+
+// token is the current text token.
+func (s *xmlScanner) token() []byte {
+	if s.inPlace {
+		return s.buf[s.tokAt:s.tokEnd]
+	}
+	return s.text
 }
 
 type xmlTok uint8
@@ -70,8 +102,17 @@ func (s *xmlScanner) next() (xmlTok, error) {
 			return tEOF, nil
 		}
 		if s.buf[s.pos] != '<' {
-			s.text = s.text[:0]
-			return tText, s.chars(0)
+			// Only whitespace before a tag is no text for the walker (it
+			// trims text), so it is skipped without a token.
+			i := s.pos
+			for i < len(s.buf) && (s.buf[i] == ' ' || s.buf[i] == '\n' || s.buf[i] == '\t' || s.buf[i] == '\r') {
+				i++
+			}
+			if i < len(s.buf) && s.buf[i] == '<' {
+				s.pos = i
+				continue
+			}
+			return tText, s.chars()
 		}
 		s.pos++
 		if !s.more() {
@@ -80,15 +121,22 @@ func (s *xmlScanner) next() (xmlTok, error) {
 		switch s.buf[s.pos] {
 		case '/':
 			s.pos++
-			if _, _, err := s.scanName("element", false); err != nil {
-				return 0, err
+			s.endOK = s.closes()
+			if !s.endOK {
+				if _, err := s.scanName("element", nameCheck); err != nil {
+					return 0, err
+				}
 			}
 			s.space()
 			if !s.more() {
 				return 0, s.eofErr()
 			}
 			if s.buf[s.pos] != '>' {
-				return 0, s.fail("invalid characters between </%s and >", s.nameBuf)
+				name := s.nameBuf
+				if s.endOK {
+					name = s.top()
+				}
+				return 0, s.fail("invalid characters between </%s and >", name)
 			}
 			s.pos++
 			return tEnd, nil
@@ -108,6 +156,7 @@ func (s *xmlScanner) next() (xmlTok, error) {
 			case s.has("[CDATA["):
 				s.pos += 7
 				s.text = s.text[:0]
+				s.inPlace = false
 				return tText, s.cdata()
 			case s.has("["):
 				return 0, s.fail("invalid <![ sequence")
@@ -123,9 +172,11 @@ func (s *xmlScanner) next() (xmlTok, error) {
 }
 
 func (s *xmlScanner) startTag() error {
-	if err := s.elementName(); err != nil {
+	local, err := s.scanName("element", nameElem)
+	if err != nil {
 		return err
 	}
+	s.local = local
 	s.attrs, s.vals, s.selfClose = s.attrs[:0], s.vals[:0], false
 	for {
 		s.space()
@@ -148,7 +199,7 @@ func (s *xmlScanner) startTag() error {
 			s.pos++
 			return nil
 		}
-		_, local, err := s.name("attribute")
+		local, err = s.scanName("attribute", nameAttr)
 		if err != nil {
 			return err
 		}
@@ -169,97 +220,33 @@ func (s *xmlScanner) startTag() error {
 			return s.fail("unquoted or missing attribute value in element")
 		}
 		s.pos++
+		at := s.pos
+		if end, ok := s.plain(q); ok {
+			s.pos = end + 1
+			s.attrs = append(s.attrs, rawAttr{id: local, off: at - s.mark, n: end - at})
+			continue
+		}
 		start := len(s.vals)
 		s.text, s.vals = s.vals, s.text // decode into vals with the text routine
-		err = s.chars(q)
+		err = s.decodeChars(q)
 		s.text, s.vals = s.vals, s.text
 		if err != nil {
 			return err
 		}
-		// Earlier values stay valid when vals grows: nothing writes below its length.
-		s.attrs = append(s.attrs, rawAttr{local: local, val: s.vals[start:len(s.vals):len(s.vals)]})
+		s.attrs = append(s.attrs, rawAttr{id: local, copied: true, off: start, n: len(s.vals) - start})
 	}
 }
 
-// elementName reads a (qualified) element name into qname and local.
-func (s *xmlScanner) elementName() error {
-	q, local, err := s.name("element")
-	s.qname, s.local = q, local
-	return err
-}
-
-// name reads a name and checks it as encoding/xml does; at most one colon,
-// which separates the prefix from the local name.
-func (s *xmlScanner) name(what string) (qname, local string, err error) {
-	return s.scanName(what, true)
-}
-
-// scanName reads a name into nameBuf; with intern it also returns it as
-// strings (an end tag is only compared, so it needs none).
-func (s *xmlScanner) scanName(what string, intern bool) (qname, local string, err error) {
-	s.nameBuf = s.nameBuf[:0]
-	for s.more() {
-		start := s.pos
-		for s.pos < len(s.buf) && (s.buf[s.pos] >= utf8.RuneSelf || isNameByte(s.buf[s.pos])) {
-			s.pos++
-		}
-		s.nameBuf = append(s.nameBuf, s.buf[start:s.pos]...)
-		if s.pos < len(s.buf) {
-			break
-		}
-	}
-	if len(s.nameBuf) == 0 {
-		if !s.more() {
-			return "", "", s.eofErr()
-		}
-		return "", "", s.fail("expected %s name, found %s", what, printable(s.buf[s.pos]))
-	}
-	if !isXMLName(s.nameBuf) {
-		return "", "", s.fail("invalid XML name: %s", appendJSONBody(nil, s.nameBuf))
-	}
-	colons := 0
-	cut := -1
-	for i, c := range s.nameBuf {
-		if c == ':' {
-			colons++
-			cut = i
-		}
-	}
-	if colons > 1 {
-		return "", "", s.fail("invalid XML name %s: more than one colon", appendJSONBody(nil, s.nameBuf))
-	}
-	if !intern {
-		return "", "", nil
-	}
-	qname = s.internName(s.nameBuf)
-	local = qname
-	if cut > 0 && cut < len(qname)-1 {
-		local = s.internName(s.nameBuf[cut+1:])
-	}
-	return qname, local, nil
-}
-
-func (s *xmlScanner) internName(b []byte) string {
-	slot := &s.cache[(len(b)*31+int(b[0])+int(b[len(b)-1])*7)&63]
-	if *slot == string(b) {
-		return *slot
-	}
-	if v, ok := s.intern[string(b)]; ok {
-		*slot = v
-		return v
-	}
-	v := string(b)
-	if s.intern == nil {
-		s.intern = make(map[string]string)
-	}
-	if len(s.intern) < 4096 { // hostile bodies with endless names get no cache
-		s.intern[v] = v
-	}
-	*slot = v
-	return v
-}
-
+// space skips whitespace. Tags mostly have none where it is called: that
+// case returns at once, and the rest goes to spaceMore.
 func (s *xmlScanner) space() {
+	if i := s.pos; i >= len(s.buf) || byteClass[s.buf[i]]&cSpace != 0 {
+		s.spaceMore()
+	}
+}
+
+// spaceMore is space across refills.
+func (s *xmlScanner) spaceMore() {
 	for s.more() {
 		switch s.buf[s.pos] {
 		case ' ', '\t', '\r', '\n':
@@ -276,7 +263,13 @@ func (s *xmlScanner) skipComment() error {
 		if !s.more() {
 			return s.eofErr()
 		}
-		if s.buf[s.pos] == '-' && s.has("--") {
+		i := bytes.IndexByte(s.buf[s.pos:], '-')
+		if i < 0 {
+			s.pos = len(s.buf)
+			continue
+		}
+		s.pos += i
+		if s.has("--") {
 			s.pos += 2
 			if !s.more() {
 				return s.eofErr()
@@ -294,14 +287,20 @@ func (s *xmlScanner) skipComment() error {
 // skipPI skips <?target ...?>. The XML declaration was read before scanning.
 func (s *xmlScanner) skipPI() error {
 	s.pos++ // ?
-	if _, _, err := s.name("processing instruction target"); err != nil {
+	if _, err := s.scanName("processing instruction target", nameCheck); err != nil {
 		return err
 	}
 	for {
 		if !s.more() {
 			return s.eofErr()
 		}
-		if s.buf[s.pos] == '?' && s.has("?>") {
+		i := bytes.IndexByte(s.buf[s.pos:], '?')
+		if i < 0 {
+			s.pos = len(s.buf)
+			continue
+		}
+		s.pos += i
+		if s.has("?>") {
 			s.pos += 2
 			return nil
 		}

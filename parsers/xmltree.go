@@ -35,18 +35,21 @@ type span struct{ start, end int32 }
 
 // xnode is one element of the item being built; nodes live in one arena.
 type xnode struct {
-	name            string
+	key             int32 // id of the local name in names
 	attrStart       int32
 	attrEnd         int32
-	first, last     int32 // children
-	next            int32 // next sibling
+	first, last     int32  // children
+	kids            int32  // how many
+	kidMask         uint64 // bit id%64 of each child's name
+	repeats         bool   // two children may share a name (their bits did)
+	next            int32  // next sibling
 	pre, post       span
 	preSet, postSet bool
 	done            bool // already written as part of a sibling group
 }
 
 type xattr struct {
-	key string
+	key int32 // id of the local name
 	val span
 }
 
@@ -57,6 +60,7 @@ type xmlTree struct {
 	attrs []xattr
 	text  []byte
 	stack []int32
+	names []xname // the scanner's, by id, set before an item is written
 }
 
 func (t *xmlTree) reset() {
@@ -71,34 +75,42 @@ func (t *xmlTree) addText(s []byte) span {
 
 func (t *xmlTree) str(s span) []byte { return t.text[s.start:s.end] }
 
-func (t *xmlTree) open(local string, attrs []rawAttr) {
+// open adds the element the scanner just read as the last child of the open
+// one.
+func (t *xmlTree) open(sc *xmlScanner) {
+	attrs := sc.attrs
 	id := int32(len(t.nodes))
-	n := xnode{name: local, first: -1, last: -1, next: -1, attrStart: int32(len(t.attrs))}
-	var seen map[string]int32 // only for elements with many attributes
-	for _, a := range attrs {
-		val := t.addText(a.val)
+	// Set field by field in place: a composite literal is built on the stack
+	// and copied in 16-byte moves that stall on its narrower stores.
+	t.nodes = append(t.nodes, xnode{})
+	n := &t.nodes[id] // nothing below appends to nodes
+	n.key, n.first, n.last, n.next, n.attrStart = sc.local, -1, -1, -1, int32(len(t.attrs))
+	var seen map[int32]int32 // only for elements with many attributes
+	for i := range attrs {
+		a := &attrs[i]
+		val := t.addText(sc.attrVal(a))
 		dup := int32(-1)
 		if len(attrs) <= 16 {
 			for j := n.attrStart; j < int32(len(t.attrs)); j++ {
-				if t.attrs[j].key == a.local {
+				if t.attrs[j].key == a.id {
 					dup = j
 				}
 			}
 		} else {
 			if seen == nil {
-				seen = make(map[string]int32, len(attrs))
+				seen = make(map[int32]int32, len(attrs))
 			}
-			if j, ok := seen[a.local]; ok {
+			if j, ok := seen[a.id]; ok {
 				dup = j
 			} else {
-				seen[a.local] = int32(len(t.attrs))
+				seen[a.id] = int32(len(t.attrs))
 			}
 		}
 		if dup >= 0 {
 			t.attrs[dup].val = val
 			continue
 		}
-		t.attrs = append(t.attrs, xattr{key: a.local, val: val})
+		t.attrs = append(t.attrs, xattr{key: a.id, val: val})
 	}
 	n.attrEnd = int32(len(t.attrs))
 	if len(t.stack) > 0 {
@@ -109,8 +121,11 @@ func (t *xmlTree) open(local string, attrs []rawAttr) {
 			p.first = id
 		}
 		p.last = id
+		p.kids++
+		bit := uint64(1) << (uint32(sc.local) & 63)
+		p.repeats = p.repeats || p.kidMask&bit != 0
+		p.kidMask |= bit
 	}
-	t.nodes = append(t.nodes, n)
 	t.stack = append(t.stack, id)
 }
 
@@ -129,19 +144,28 @@ func (t *xmlTree) chars(s []byte) {
 	}
 }
 
+// leaf reports whether n has neither attributes nor children: its value is
+// its text.
+func (n *xnode) leaf() bool { return n.attrStart == n.attrEnd && n.first < 0 }
+
+// appendLeaf writes the value of a leaf, without appendValue's call.
+func (t *xmlTree) appendLeaf(b []byte, n *xnode, cast bool) []byte {
+	if n.preSet {
+		return appendScalar(b, t.str(n.pre), cast)
+	}
+	return append(b, `""`...)
+}
+
 // appendValue writes node id's value as mxj would map it.
 func (t *xmlTree) appendValue(b []byte, id int32, cast bool) []byte {
 	n := &t.nodes[id]
-	if n.attrStart == n.attrEnd && n.first < 0 {
-		if n.preSet {
-			return appendScalar(b, t.str(n.pre), cast)
-		}
-		return append(b, `""`...)
+	if n.leaf() {
+		return t.appendLeaf(b, n, cast)
 	}
 	b = append(b, '{')
 	comma := false
 	for _, a := range t.attrs[n.attrStart:n.attrEnd] {
-		b = appendKey(b, comma, "-", a.key)
+		b = appendNameKey(b, comma, t.names[a.key].attr)
 		b = appendScalar(b, t.str(a.val), cast)
 		comma = true
 	}
@@ -150,38 +174,52 @@ func (t *xmlTree) appendValue(b []byte, id int32, cast bool) []byte {
 		if n.preSet {
 			text = n.pre
 		}
-		b = appendKey(b, comma, "", "#text")
+		b = appendNameKey(b, comma, `"#text":`)
 		b = appendScalar(b, t.str(text), cast)
 		comma = true
 	}
-	nkids := 0
-	for c := n.first; c >= 0; c = t.nodes[c].next {
-		nkids++
+	if !n.repeats {
+		// Every child has its own name: no arrays to gather, no search.
+		for c := n.first; c >= 0; c = t.nodes[c].next {
+			cn := &t.nodes[c]
+			b = appendNameKey(b, comma, t.names[cn.key].key)
+			comma = true
+			if cn.leaf() {
+				b = t.appendLeaf(b, cn, cast)
+			} else {
+				b = t.appendValue(b, c, cast)
+			}
+		}
+		return append(b, '}')
 	}
-	if nkids > 32 {
+	if n.kids > 32 {
 		return append(t.appendGroups(b, n, comma, cast), '}')
 	}
 	for c := n.first; c >= 0; c = t.nodes[c].next {
 		if t.nodes[c].done {
 			continue
 		}
-		name := t.nodes[c].name
+		name := t.nodes[c].key
 		multi := false
 		for d := t.nodes[c].next; d >= 0; d = t.nodes[d].next {
-			if t.nodes[d].name == name {
+			if t.nodes[d].key == name {
 				multi = true
 				break
 			}
 		}
-		b = appendKey(b, comma, "", name)
+		b = appendNameKey(b, comma, t.names[name].key)
 		comma = true
 		if !multi {
-			b = t.appendValue(b, c, cast)
+			if cn := &t.nodes[c]; cn.leaf() {
+				b = t.appendLeaf(b, cn, cast)
+			} else {
+				b = t.appendValue(b, c, cast)
+			}
 			continue
 		}
 		b = append(b, '[')
 		for d, first := c, true; d >= 0; d = t.nodes[d].next {
-			if t.nodes[d].name != name {
+			if t.nodes[d].key != name {
 				continue
 			}
 			t.nodes[d].done = true
@@ -189,7 +227,11 @@ func (t *xmlTree) appendValue(b []byte, id int32, cast bool) []byte {
 				b = append(b, ',')
 			}
 			first = false
-			b = t.appendValue(b, d, cast)
+			if dn := &t.nodes[d]; dn.leaf() {
+				b = t.appendLeaf(b, dn, cast)
+			} else {
+				b = t.appendValue(b, d, cast)
+			}
 		}
 		b = append(b, ']')
 	}
@@ -199,17 +241,17 @@ func (t *xmlTree) appendValue(b []byte, id int32, cast bool) []byte {
 // appendGroups writes the children of an element with many of them, grouped
 // by name through a map so that hostile input cannot make it quadratic.
 func (t *xmlTree) appendGroups(b []byte, n *xnode, comma bool, cast bool) []byte {
-	groups := make(map[string][]int32)
-	var order []string
+	groups := make(map[int32][]int32)
+	var order []int32
 	for c := n.first; c >= 0; c = t.nodes[c].next {
-		name := t.nodes[c].name
+		name := t.nodes[c].key
 		if _, ok := groups[name]; !ok {
 			order = append(order, name)
 		}
 		groups[name] = append(groups[name], c)
 	}
 	for _, name := range order {
-		b = appendKey(b, comma, "", name)
+		b = appendNameKey(b, comma, t.names[name].key)
 		comma = true
 		ids := groups[name]
 		if len(ids) == 1 {
@@ -228,14 +270,12 @@ func (t *xmlTree) appendGroups(b []byte, n *xnode, comma bool, cast bool) []byte
 	return b
 }
 
-func appendKey(b []byte, comma bool, prefix, key string) []byte {
+// appendNameKey writes a key made ready by newXName, after a comma if needed.
+func appendNameKey(b []byte, comma bool, key string) []byte {
 	if comma {
 		b = append(b, ',')
 	}
-	b = append(b, '"')
-	b = append(b, prefix...)
-	b = appendJSONBody(b, key)
-	return append(b, '"', ':')
+	return append(b, key...)
 }
 
 // appendScalar writes an XML text or attribute value: a string, or with cast
