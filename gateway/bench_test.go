@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/tidwall/gjson"
 	"go.uber.org/zap"
 
@@ -131,7 +132,7 @@ func jsonBaseline(b *testing.B, bs *bus.Bus, envelope bool) func() {
 			return r.msg("tasks.baseline", 0, body)
 		}
 	}
-	c := newIngestClient(b, baselineHandler(bs, msgFor), "/", "application/json", json1KiB())
+	c := newIngestClient(b, baselineHandler(b, bs, msgFor), "/", "application/json", json1KiB())
 	return func() { c.post(b) }
 }
 
@@ -147,8 +148,13 @@ func jsonHookgate(b *testing.B, bs *bus.Bus) func() {
 // baselineHandler only reads the body, calls gjson.GetBytes and publishes
 // msgFor(body) with one js.PublishMsgAsync, answering after the ack: the
 // least an ingest path does.
-func baselineHandler(bs *bus.Bus, msgFor func([]byte) *nats.Msg) http.Handler {
-	js := bs.JetStream()
+func baselineHandler(b testing.TB, bs *bus.Bus, msgFor func([]byte) *nats.Msg) http.Handler {
+	// A JetStream context of its own with the defaults: the bus's sets an
+	// async timeout, a timer per future the baseline should not pay.
+	js, err := jetstream.New(bs.Conn())
+	if err != nil {
+		b.Fatal(err)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// One exact allocation when the length is known, as a lean
 		// handler would read it.
