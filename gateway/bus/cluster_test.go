@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookgate/hookgate/configs"
+	"github.com/hookgate/hookgate/test/natstest"
 )
 
 // freePorts returns n loopback ports free a moment ago: cluster routes
@@ -74,17 +75,9 @@ func startCluster(t *testing.T) []*server.Server {
 
 // waitForMetaLeader returns once the cluster's JetStream answers API
 // calls: until its meta leader is elected, creating a stream fails.
-func waitForMetaLeader(t *testing.T, url string) {
+func waitForMetaLeader(t *testing.T, s *server.Server) {
 	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := natstest.Connect(t, s)
 	eventually(t, "a JetStream meta leader", func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		defer cancel()
@@ -105,7 +98,7 @@ func TestLosingTheStreamLeaderOfThreeLosesNoAcknowledgedTask(t *testing.T) {
 	}
 	cfg := configs.NATS{URL: strings.Join(urls, ","), PublishTimeout: 2 * time.Second,
 		Stream: configs.Stream{Name: "HOOKGATE_TASKS", Replicas: 3}}
-	waitForMetaLeader(t, servers[0].ClientURL())
+	waitForMetaLeader(t, servers[0])
 	b := openBus(t, cfg)
 
 	var (
@@ -168,15 +161,7 @@ func TestLosingTheStreamLeaderOfThreeLosesNoAcknowledgedTask(t *testing.T) {
 	close(stop)
 	<-done
 
-	nc, err := nats.Connect(survivor.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := natstest.Connect(t, survivor)
 	ctx := testContext(t)
 	cons, err := js.OrderedConsumer(ctx, "HOOKGATE_TASKS", jetstream.OrderedConsumerConfig{FilterSubjects: []string{"tasks.cluster"}})
 	if err != nil {
