@@ -102,6 +102,9 @@ func (s nameSet) ref(v *validator, r ref, sub, kind, name string) {
 	}
 }
 
+// maxNameLen bounds incoming, outgoing, route and auth profile names.
+const maxNameLen = 128
+
 // names checks that every element of a list has a valid, unique name; a
 // second definition names the first one's file and line.
 func (v *validator) names(kind string, n int, name func(int) string, rs []ref) nameSet {
@@ -115,6 +118,9 @@ func (v *validator) names(kind string, n int, name func(int) string, rs []ref) n
 			continue
 		case !nameRe.MatchString(nm):
 			v.errorf(r, ".name", "invalid name %q; %s names are [a-z0-9_-]+ (lower case, digits, _ and -)", clip(nm), kind)
+		case len(nm) > maxNameLen:
+			// Names become subjects, consumer names and descriptions, which NATS bounds.
+			v.errorf(r, ".name", "name of %d characters; %s names have at most %d", len(nm), kind, maxNameLen)
 		}
 		if f, dup := first[nm]; dup {
 			v.errorf(r, ".name", "%s %q is defined twice; first at %s:%d", kind, nm, f.file(), f.line(f.path+".name"))

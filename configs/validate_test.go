@@ -176,6 +176,8 @@ func TestValidateIncoming(t *testing.T) {
 		{"an unknown on_empty is refused", "incoming: [{name: a, on_empty: drop}]", []string{`incoming[0].on_empty: unknown value "drop"; use reject or accept`}},
 		{"zero max items is refused", "incoming: [{name: a, max_items: 0}]", []string{"incoming[0].max_items: must be at least 1"}},
 		{"an upper-case name is refused", "incoming: [{name: ERP}]", []string{`incoming[0].name: invalid name "ERP"; incoming names are [a-z0-9_-]+`}},
+		{"a name of 129 characters is refused", "incoming: [{name: " + strings.Repeat("a", 129) + "}]", []string{`incoming[0].name: name of 129 characters; incoming names have at most 128`}},
+		{"a name of 128 characters is fine", "incoming: [{name: " + strings.Repeat("a", 128) + "}]", nil},
 		{"a missing name is refused", "incoming: [{parser: xml}]", []string{"incoming[0].name: required"}},
 		{"a name defined twice is refused", "incoming: [{name: a}, {name: a}]", []string{`incoming[1].name: incoming "a" is defined twice; first at t.yaml:1`}},
 		{"a pattern with raw is refused", "incoming: [{name: a, parser: raw, pattern_to_items: Orders.Order}]", []string{"incoming[0].pattern_to_items: not allowed with parser raw"}},
