@@ -257,7 +257,12 @@ func (s *xmlScanner) spaceMore() {
 	}
 }
 
+// skipComment skips <!--...-->. Like skipPI and skipDirective it keeps
+// nothing of what it skips, so it clears the token's mark: a refill may then
+// drop every byte already checked, and a comment of any size costs one
+// window, not its length. Their errors are placed at pos, not at the mark.
 func (s *xmlScanner) skipComment() error {
+	s.mark = -1
 	s.pos += 2
 	for {
 		if !s.more() {
@@ -286,6 +291,7 @@ func (s *xmlScanner) skipComment() error {
 
 // skipPI skips <?target ...?>. The XML declaration was read before scanning.
 func (s *xmlScanner) skipPI() error {
+	s.mark = -1
 	s.pos++ // ?
 	if _, err := s.scanName("processing instruction target", nameCheck); err != nil {
 		return err
@@ -312,6 +318,7 @@ func (s *xmlScanner) skipPI() error {
 // internal subset: nested <...>, quoted strings and comments. Like
 // encoding/xml, the byte after <! never ends the directive.
 func (s *xmlScanner) skipDirective() error {
+	s.mark = -1
 	if !s.more() {
 		return s.eofErr()
 	}
