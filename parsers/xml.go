@@ -117,6 +117,7 @@ func (w *xmlWalker) walk() error {
 	doc := xmlFrame{state: 0}
 	rootDone := false
 	sc := &w.sc
+	w.keepText()
 	for {
 		tok, err := sc.next()
 		if err != nil {
@@ -158,18 +159,16 @@ func (w *xmlWalker) walk() error {
 				return err
 			}
 		case tText:
-			if len(sc.opens) == 0 {
-				if len(trimXML(sc.token())) > 0 {
+			switch {
+			case sc.skipText:
+				// Outside the root there are no frames, so its text is skipped.
+				if len(sc.opens) == 0 && !sc.blank {
 					return w.syntax("text outside the root element")
 				}
-				continue
-			}
-			if w.build >= 0 {
+			case w.build >= 0:
 				w.tree.chars(sc.token())
-				continue
-			}
-			if f := &w.frames[len(w.frames)-1]; f.track {
-				f.addText(sc.token())
+			default:
+				w.frames[len(w.frames)-1].addText(sc.token())
 			}
 		}
 	}
@@ -198,6 +197,7 @@ func (w *xmlWalker) start(doc *xmlFrame, segs []segment) error {
 	}
 	if d == len(segs) {
 		w.build = len(sc.opens) - 1
+		w.keepText()
 		w.tree.reset()
 		w.tree.open(sc)
 		return nil
@@ -210,6 +210,7 @@ func (w *xmlWalker) start(doc *xmlFrame, segs []segment) error {
 		f.hasAttr = len(sc.attrs) > 0
 	}
 	w.frames = append(w.frames, f)
+	w.keepText()
 	if f.track {
 		return w.attrItems(segs[d])
 	}
@@ -226,6 +227,7 @@ func (w *xmlWalker) end() (bool, error) {
 			return rootDone, nil
 		}
 		w.build = -1
+		w.keepText()
 		if len(w.frames) > 0 {
 			w.frames[len(w.frames)-1].hasChild = true
 		}
@@ -236,6 +238,7 @@ func (w *xmlWalker) end() (bool, error) {
 	w.sc.forgetNames()              // no id is held outside an item
 	f := &w.frames[len(w.frames)-1] // stays valid: popping frees nothing
 	w.frames = w.frames[:len(w.frames)-1]
+	w.keepText()
 	if len(w.frames) > 0 {
 		w.frames[len(w.frames)-1].hasChild = true
 	}
@@ -245,6 +248,13 @@ func (w *xmlWalker) end() (bool, error) {
 		}
 	}
 	return rootDone, nil
+}
+
+// keepText tells the scanner whether the text it reads next is kept: only
+// inside an item and in a frame whose #text may be one. It is called where
+// those change, not per token; the rest is checked without being kept.
+func (w *xmlWalker) keepText() {
+	w.sc.skipText = w.build < 0 && (len(w.frames) == 0 || !w.frames[len(w.frames)-1].track)
 }
 
 // childState is the pattern state of a child element named local of a frame

@@ -116,20 +116,32 @@ func (s *xmlScanner) char() error {
 		s.text = append(s.text, c)
 		s.pos++
 		return nil
-	case c < 0x20:
-		return s.fail("illegal character code U+%04X", c)
 	}
-	s.ensure(utf8.UTFMax)
-	r, size := utf8.DecodeRune(s.buf[s.pos:])
-	if r == utf8.RuneError && size == 1 {
-		return s.fail("invalid UTF-8")
-	}
-	if !isXMLChar(r) {
-		return s.fail("illegal character code %U", r)
+	size, err := s.checkChar()
+	if err != nil {
+		return err
 	}
 	s.text = append(s.text, s.buf[s.pos:s.pos+size]...)
 	s.pos += size
 	return nil
+}
+
+// checkChar checks the control or non-ASCII character at pos other than
+// \t, \n and \r, and returns its length; text that is kept and text that is
+// skipped share it, so both refuse the same with the same words.
+func (s *xmlScanner) checkChar() (int, error) {
+	if c := s.buf[s.pos]; c < 0x20 {
+		return 0, s.fail("illegal character code U+%04X", c)
+	}
+	s.ensure(utf8.UTFMax)
+	r, size := utf8.DecodeRune(s.buf[s.pos:])
+	if r == utf8.RuneError && size == 1 {
+		return 0, s.fail("invalid UTF-8")
+	}
+	if !isXMLChar(r) {
+		return 0, s.fail("illegal character code %U", r)
+	}
+	return size, nil
 }
 
 // cdata reads a CDATA section's content into s.text.
@@ -201,8 +213,19 @@ func isXMLChar(r rune) bool {
 }
 
 // entity decodes one of the five predefined entities or a character
-// reference; any other entity is refused, never expanded.
+// reference into s.text; any other entity is refused, never expanded.
 func (s *xmlScanner) entity() error {
+	r, err := s.entityRune()
+	if err != nil {
+		return err
+	}
+	s.text = utf8.AppendRune(s.text, r)
+	return nil
+}
+
+// entityRune reads the reference at pos and returns the character it
+// stands for.
+func (s *xmlScanner) entityRune() (rune, error) {
 	s.pos++ // &
 	s.nameBuf = s.nameBuf[:0]
 	for s.more() && len(s.nameBuf) < 32 {
@@ -214,7 +237,7 @@ func (s *xmlScanner) entity() error {
 		s.pos++
 	}
 	if !s.more() || s.buf[s.pos] != ';' {
-		return s.fail("invalid character entity &%s (no semicolon)", appendJSONBody(nil, s.nameBuf))
+		return 0, s.fail("invalid character entity &%s (no semicolon)", appendJSONBody(nil, s.nameBuf))
 	}
 	s.pos++
 	ref := s.nameBuf
@@ -242,16 +265,15 @@ func (s *xmlScanner) entity() error {
 					r = utf8.RuneError // as encoding/xml: string(rune(n))
 				}
 				if !isXMLChar(r) {
-					return s.fail("illegal character code %U", r)
+					return 0, s.fail("illegal character code %U", r)
 				}
 			}
 		}
 	}
 	if r < 0 {
-		return s.fail("invalid character entity &%s;", appendJSONBody(nil, ref))
+		return 0, s.fail("invalid character entity &%s;", appendJSONBody(nil, ref))
 	}
-	s.text = utf8.AppendRune(s.text, r)
-	return nil
+	return r, nil
 }
 
 func validDigits(d []byte, base int) bool {

@@ -280,17 +280,22 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 }
 
 // FuzzSkipXMLMarkup puts up to 128 KiB of filler into a comment, a
-// processing instruction or a DOCTYPE (kind), followed by fuzzed bytes that
-// may end it, well or badly, and expects an incremental split with reads of
-// any size to give what the full split gives: same items, same error, same
-// position, though the incremental one lets go of the markup as it goes.
+// processing instruction or a DOCTYPE, or into text or a CDATA section that
+// no item keeps (kind picks the place and the filler), followed by fuzzed
+// bytes that may end it, well or badly, and expects an incremental split
+// with reads of any size to give what the full split gives: same items, same
+// error, same position, though the incremental one lets go of the skipped
+// bytes as it goes.
 func FuzzSkipXMLMarkup(f *testing.F) {
-	opens := []string{"<r><a>1</a>\n<!--", "<r><a>1</a><?pi ", "<!DOCTYPE r [\n", "<r><a>x<!--"}
+	opens := []string{"<r><a>1</a>\n<!--", "<r><a>1</a><?pi ", "<!DOCTYPE r [\n", "<r><a>x<!--",
+		"<r><a>1</a>\nab", "<r><a>1</a><![CDATA[", "<r><a>1</a></r>\n"}
+	fills := []string{"x- \n", " \r\n\t"} // text, and whitespace that outside the root is no text
 	f.Fuzz(func(t *testing.T, kind uint8, pad uint32, rest []byte, chunk uint16) {
 		var b bytes.Buffer
 		b.WriteString(opens[int(kind)%len(opens)])
+		fill := fills[int(kind)/len(opens)%len(fills)]
 		for range int(pad%(128<<10)) / 4 {
-			b.WriteString("x- \n")
+			b.WriteString(fill)
 		}
 		b.Write(rest)
 		body := b.Bytes()
