@@ -60,6 +60,47 @@ func (h *heapPeak) sample() {
 
 func (h *heapPeak) grown() int64 { return int64(h.peak) - int64(h.base) }
 
+// hugeFill is a body of head, fill repeated to about hugeFillSize bytes,
+// and tail, that must split into the items of withoutHead+after.
+type hugeFill struct {
+	name, pattern      string
+	head, fill, tail   string
+	withoutHead, after string
+}
+
+const (
+	hugeFillSize  = 32 << 20
+	hugeFillLimit = 4 << 20 // live heap growth allowed while streaming it
+)
+
+// streamHugeFill splits tc incrementally from a reader that never holds
+// the body and fails unless the items are want and the live heap grew by
+// under hugeFillLimit; what names the fill in messages.
+func streamHugeFill(t *testing.T, in configs.Incoming, tc hugeFill, want []string, what string) {
+	t.Helper()
+	in.ReadMethod = "incremental"
+	s, err := New(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := int64(hugeFillSize / len(tc.fill) * len(tc.fill)) // whole patterns, so markup and entities stay whole
+	heap := newHeapPeak()
+	body := io.MultiReader(strings.NewReader(tc.head), &fillReader{pattern: []byte(tc.fill), n: n, heap: heap}, strings.NewReader(tc.tail))
+	var got []string
+	err = s.Split(context.Background(), "application/xml", body, func(it Item) error {
+		got = append(got, string(it.Data))
+		heap.sample()
+		return nil
+	})
+	if err != nil || !equalStrings(got, want) {
+		t.Fatalf("items %.200q (%v), want %q as without the %s", got, err, want, what)
+	}
+	t.Logf("live heap: %d KiB before, at most %d KiB while skipping %d MiB", heap.base>>10, heap.peak>>10, n>>20)
+	if heap.grown() > hugeFillLimit {
+		t.Fatalf("live heap grew by %d bytes while skipping %d bytes of %s; want under %d", heap.grown(), n, what, hugeFillLimit)
+	}
+}
+
 // TestIncrementalSkipsHugeMarkupInBoundedMemory streams bodies with a 32 MiB
 // comment, processing instruction or DOCTYPE internal subset through an
 // incremental split: the live heap must stay far below that size, and the
@@ -68,13 +109,7 @@ func TestIncrementalSkipsHugeMarkupInBoundedMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("streams 32 MiB per case")
 	}
-	const size = 32 << 20
-	const limit = 4 << 20
-	cases := []struct {
-		name, pattern      string
-		head, fill, tail   string
-		withoutHead, after string // the body without the markup is withoutHead+after
-	}{
+	cases := []hugeFill{ // the body without the markup is withoutHead+after
 		{name: "a comment between items", pattern: "r.a",
 			head: "<r><a>1</a>\n<!--", fill: " lorem - ipsum -\n", tail: "-->\n<a k='v'>2</a></r>",
 			withoutHead: "<r><a>1</a>\n", after: "\n<a k='v'>2</a></r>"},
@@ -104,27 +139,7 @@ func TestIncrementalSkipsHugeMarkupInBoundedMemory(t *testing.T) {
 			if want.err != nil || len(want.items) == 0 {
 				t.Fatalf("the body without the markup: %q, %v", want.items, want.err)
 			}
-			in.ReadMethod = "incremental"
-			s, err := New(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			n := int64(size / len(tc.fill) * len(tc.fill)) // whole patterns, so the DOCTYPE stays well formed
-			heap := newHeapPeak()
-			body := io.MultiReader(strings.NewReader(tc.head), &fillReader{pattern: []byte(tc.fill), n: n, heap: heap}, strings.NewReader(tc.tail))
-			var got []string
-			err = s.Split(context.Background(), "application/xml", body, func(it Item) error {
-				got = append(got, string(it.Data))
-				heap.sample()
-				return nil
-			})
-			if err != nil || !equalStrings(got, want.items) {
-				t.Fatalf("items %.200q (%v), want %q as without the markup", got, err, want.items)
-			}
-			t.Logf("live heap: %d KiB before, at most %d KiB while skipping %d MiB", heap.base>>10, heap.peak>>10, n>>20)
-			if heap.grown() > limit {
-				t.Fatalf("live heap grew by %d bytes while skipping %d bytes of markup; want under %d", heap.grown(), n, limit)
-			}
+			streamHugeFill(t, in, tc, want.items, "markup")
 		})
 	}
 }

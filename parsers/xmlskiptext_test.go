@@ -3,7 +3,6 @@ package parsers
 import (
 	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -21,13 +20,7 @@ func TestIncrementalSkipsHugeTextInBoundedMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("streams 32 MiB per case")
 	}
-	const size = 32 << 20
-	const limit = 4 << 20
-	cases := []struct {
-		name, pattern      string
-		head, fill, tail   string
-		withoutHead, after string // the body without the text is withoutHead+after
-	}{
+	cases := []hugeFill{ // the body without the text is withoutHead+after
 		{name: "whitespace between items", pattern: "Orders.Order",
 			head: "<Orders><Order>1</Order>", fill: "  \n\t \r\n", tail: "<Order>2</Order></Orders>",
 			withoutHead: "<Orders><Order>1</Order>", after: "<Order>2</Order></Orders>"},
@@ -67,27 +60,7 @@ func TestIncrementalSkipsHugeTextInBoundedMemory(t *testing.T) {
 				t.Fatalf("with a little filler: %q (%v), want %q", res.items, res.err, want.items)
 			}
 			compareWithMXJ(t, xmlCase{pattern: tc.pattern, body: small}, want.items)
-			in.ReadMethod = "incremental"
-			s, err := New(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			n := int64(size / len(tc.fill) * len(tc.fill)) // whole patterns, so entities stay whole
-			heap := newHeapPeak()
-			body := io.MultiReader(strings.NewReader(tc.head), &fillReader{pattern: []byte(tc.fill), n: n, heap: heap}, strings.NewReader(tc.tail))
-			var got []string
-			err = s.Split(context.Background(), "application/xml", body, func(it Item) error {
-				got = append(got, string(it.Data))
-				heap.sample()
-				return nil
-			})
-			if err != nil || !equalStrings(got, want.items) {
-				t.Fatalf("items %.200q (%v), want %q as without the text", got, err, want.items)
-			}
-			t.Logf("live heap: %d KiB before, at most %d KiB while skipping %d MiB", heap.base>>10, heap.peak>>10, n>>20)
-			if heap.grown() > limit {
-				t.Fatalf("live heap grew by %d bytes while skipping %d bytes of text; want under %d", heap.grown(), n, limit)
-			}
+			streamHugeFill(t, in, tc, want.items, "text")
 		})
 	}
 }
