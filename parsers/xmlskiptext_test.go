@@ -3,10 +3,8 @@ package parsers
 import (
 	"bytes"
 	"context"
-	"net/http"
 	"strings"
 	"testing"
-	"testing/iotest"
 
 	"github.com/hookgate/hookgate/configs"
 )
@@ -74,11 +72,7 @@ func TestIncrementalSkipsHugeTextInBoundedMemory(t *testing.T) {
 func TestSkippedTextKeepsItsRules(t *testing.T) {
 	const big = 70 << 10 // more than the scanner's window, so it has to let go of it
 	pad := strings.Repeat(" \r\n\t", big/4)
-	cases := []struct {
-		name, pattern, body string
-		items               []string
-		msg                 string // a 400's message when refused
-	}{
+	cases := []ruleCase{
 		{name: "a control character between items is refused where it is", pattern: "r.a", body: "<r><a>1</a>\nab\x01c<a>2</a></r>",
 			msg: "invalid XML at line 2, column 3: illegal character code U+0001"},
 		{name: "invalid UTF-8 between items is refused where it is", pattern: "r.a", body: "<r><a>1</a>ab\xffc<a>2</a></r>",
@@ -124,32 +118,7 @@ func TestSkippedTextKeepsItsRules(t *testing.T) {
 		{name: "text of an element whose #text is the item is kept", pattern: "r.a.#text", body: "<r><a k='1'>one &lt; two</a><a k='2'><![CDATA[three]]></a></r>", items: []string{`"one < two"`, `"three"`}},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			in := configs.Incoming{Name: "t", Parser: "xml", PatternToItems: tc.pattern}
-			res := splitBoth(t, in, "application/xml", []byte(tc.body))
-			if tc.msg != "" {
-				wantErr(t, res.err, http.StatusBadRequest, tc.msg)
-				if stdXMLError([]byte(tc.body)) == nil && !ourStricterRule(res.err) {
-					t.Fatalf("encoding/xml accepts what we refuse")
-				}
-			} else if res.err != nil || !equalStrings(res.items, tc.items) {
-				t.Fatalf("items %.300q (%v), want %.300q", res.items, res.err, tc.items)
-			}
-			if tc.msg == "" && len(tc.body) < 1<<10 {
-				compareWithMXJ(t, xmlCase{pattern: tc.pattern, body: []byte(tc.body)}, res.items)
-			}
-			in.ReadMethod = "incremental"
-			s, err := New(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, cut := range textCuts(len(tc.body)) {
-				got := splitWith(t, s, "application/xml", iotest.HalfReader(&splitAtReader{body: []byte(tc.body), cut: cut}))
-				if !sameError(got.err, res.err) || res.err == nil && !equalStrings(got.items, res.items) {
-					t.Fatalf("cut at %d: %.300q (%v), want %.300q (%v)", cut, got.items, got.err, res.items, res.err)
-				}
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkRule(t, tc, textCuts(len(tc.body))) })
 	}
 }
 
