@@ -82,25 +82,32 @@ func BenchmarkSplitXML2000Orders(b *testing.B) {
 	body := ordersXMLBody(2000)
 	for _, method := range []string{"full", "incremental"} {
 		b.Run(method, func(b *testing.B) {
-			s, err := New(configs.Incoming{Name: "b", Parser: "xml", ReadMethod: method, PatternToItems: "Orders.Order"})
-			if err != nil {
-				b.Fatal(err)
-			}
-			ctx := context.Background()
-			n := 0
-			yield := func(Item) error { n++; return nil }
-			b.ReportAllocs()
-			b.SetBytes(int64(len(body)))
-			r := bytes.NewReader(body)
-			for b.Loop() {
-				r.Reset(body)
-				if err := s.Split(ctx, "application/xml", r, yield); err != nil {
-					b.Fatal(err)
-				}
-			}
+			n := benchSplitReader(b, configs.Incoming{Name: "b", Parser: "xml", ReadMethod: method, PatternToItems: "Orders.Order"}, body)
 			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "items/s")
 		})
 	}
+}
+
+// benchSplitReader splits body from a reader with in's settings b.N times
+// and returns how many items came out in all.
+func benchSplitReader(b *testing.B, in configs.Incoming, body []byte) int {
+	s, err := New(in)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	n := 0
+	yield := func(Item) error { n++; return nil }
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	r := bytes.NewReader(body)
+	for b.Loop() {
+		r.Reset(body)
+		if err := s.Split(ctx, "application/xml", r, yield); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return n
 }
 
 // BenchmarkGJSONGetBytes1KiB is the gateway's baseline: one gjson lookup on

@@ -271,21 +271,7 @@ func cuts(body string) []int {
 func BenchmarkSplitXMLSkipComment(b *testing.B) {
 	const size = 8 << 20
 	body := []byte("<r><a>1</a><!--" + strings.Repeat("comment text - ", size/15) + "--><a>2</a></r>")
-	s, err := New(configs.Incoming{Name: "b", Parser: "xml", ReadMethod: "incremental", PatternToItems: "r.a"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx := context.Background()
-	yield := func(Item) error { return nil }
-	r := bytes.NewReader(body)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(body)))
-	for b.Loop() {
-		r.Reset(body)
-		if err := s.Split(ctx, "application/xml", r, yield); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchSplitReader(b, configs.Incoming{Name: "b", Parser: "xml", ReadMethod: "incremental", PatternToItems: "r.a"}, body)
 }
 
 // chunkReader hands out its body at most n bytes per Read.

@@ -1,8 +1,6 @@
 package parsers
 
 import (
-	"bytes"
-	"context"
 	"strings"
 	"testing"
 
@@ -142,19 +140,5 @@ func BenchmarkSplitXMLSkipText(b *testing.B) {
 	const size = 8 << 20
 	const fill = "lorem ipsum dolor sit amet &amp; consectetur\r\n"
 	body := []byte("<r><a>1</a>" + strings.Repeat(fill, size/len(fill)) + "<a>2</a></r>")
-	s, err := New(configs.Incoming{Name: "b", Parser: "xml", ReadMethod: "incremental", PatternToItems: "r.a"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx := context.Background()
-	yield := func(Item) error { return nil }
-	r := bytes.NewReader(body)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(body)))
-	for b.Loop() {
-		r.Reset(body)
-		if err := s.Split(ctx, "application/xml", r, yield); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchSplitReader(b, configs.Incoming{Name: "b", Parser: "xml", ReadMethod: "incremental", PatternToItems: "r.a"}, body)
 }
