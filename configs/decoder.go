@@ -362,6 +362,17 @@ func (d *decoder) duration(p *time.Duration) setter {
 
 func (d *decoder) size(p *Size) setter { return convert(d, p, "a size", ParseSize) }
 
+// sizeOrDefault is a size where "" keeps the default (0), as SPEC §4 writes
+// max_items_bytes: "".
+func (d *decoder) sizeOrDefault(p *Size) setter {
+	return convert(d, p, "a size", func(s string) (Size, error) {
+		if s == "" {
+			return 0, nil
+		}
+		return ParseSize(s)
+	})
+}
+
 func (d *decoder) rate(p *Rate) setter { return convert(d, p, "a rate", ParseRate) }
 
 // strs decodes a list of strings.

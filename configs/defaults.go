@@ -24,6 +24,8 @@ func Default() *Config {
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       60 * time.Second,
 			ShutdownTimeout:   30 * time.Second,
+			SpoolMax:          1 * GiB,
+			MaxConcurrent:     1024,
 		},
 		Admin: Admin{Listen: "127.0.0.1:8081"},
 		Log:   Log{Level: "info", Format: "json"},
@@ -61,6 +63,20 @@ func defaultOutgoing() Outgoing {
 		Concurrency: defaultConcurrency,
 		Retry:       Retry{MaxAttempts: 12, InitialInterval: time.Second, MaxInterval: 15 * time.Minute},
 	}
+}
+
+// itemsBytesPerBody is the default max_items_bytes as a multiple of the
+// webhook's max_body (SPEC §11).
+const itemsBytesPerBody = 4
+
+// ItemsBytesLimit is the most the items of one request may total when this
+// incoming configuration serves a webhook whose max_body is maxBody:
+// max_items_bytes when set, else 4 x maxBody.
+func (in Incoming) ItemsBytesLimit(maxBody Size) Size {
+	if in.MaxItemsBytes > 0 {
+		return in.MaxItemsBytes
+	}
+	return itemsBytesPerBody * maxBody
 }
 
 func defaultRespond() Respond { return Respond{Status: 200, ContentType: "application/json"} }

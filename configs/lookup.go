@@ -25,7 +25,7 @@ func (c *Config) Secrets() []string {
 			}
 		}
 	}
-	add(c.Admin.Token, c.NATS.Password, c.NATS.Token)
+	add(c.Admin.Token, c.NATS.Password, c.NATS.Token, c.NATS.Embedded.Auth.Token, c.NATS.Embedded.Auth.Password)
 	for _, u := range strings.Split(c.NATS.URL, ",") {
 		if p, err := url.Parse(strings.TrimSpace(u)); err == nil && p.User != nil {
 			pw, _ := p.User.Password()

@@ -66,6 +66,8 @@ func (d *decoder) serverFields(s *Server) fields {
 		{"read_timeout", d.duration(&s.ReadTimeout)},
 		{"shutdown_timeout", d.duration(&s.ShutdownTimeout)},
 		{"spool_dir", d.str(&s.SpoolDir)},
+		{"spool_max", d.size(&s.SpoolMax)},
+		{"max_concurrent", d.integer(&s.MaxConcurrent)},
 	}
 }
 
@@ -94,6 +96,11 @@ func (d *decoder) natsFields(n *NATS) fields {
 			{"listen", d.str(&n.Embedded.Listen)},
 			{"store_dir", d.str(&n.Embedded.StoreDir)},
 			{"max_payload", d.size(&n.Embedded.MaxPayload)},
+			{"auth", d.nested(fields{
+				{"token", d.str(&n.Embedded.Auth.Token)},
+				{"user", d.str(&n.Embedded.Auth.User)},
+				{"password", d.str(&n.Embedded.Auth.Password)},
+			})},
 		})},
 		{"stream", d.nested(fields{
 			{"name", d.str(&n.Stream.Name)},
@@ -214,6 +221,7 @@ func (d *decoder) incomingFields(in *Incoming) fields {
 		{"pattern_to_items", d.str(&in.PatternToItems)},
 		{"on_empty", d.str(&in.OnEmpty)},
 		{"max_items", d.integer(&in.MaxItems)},
+		{"max_items_bytes", d.sizeOrDefault(&in.MaxItemsBytes)},
 		{"subject", d.str(&in.Subject)},
 		{"type", d.str(&in.Type)},
 		{"xml", d.nested(fields{{"cast", d.boolean(&in.XML.Cast)}})},

@@ -41,6 +41,8 @@ type Server struct {
 	ReadTimeout       time.Duration // default 60s
 	ShutdownTimeout   time.Duration // default 30s
 	SpoolDir          string        // default "" = os.TempDir()
+	SpoolMax          Size          // default 1GiB: spooled bodies at once; past it 503 busy
+	MaxConcurrent     int           // default 1024: requests in flight; past it 503 busy
 }
 
 // Admin is the operator listener.
@@ -81,6 +83,15 @@ type Embedded struct {
 	Listen     string // default "127.0.0.1:4222"; "" = in-process only
 	StoreDir   string // default "data/nats"
 	MaxPayload Size   // default 8MiB
+	Auth       EmbeddedAuth
+}
+
+// EmbeddedAuth is what clients of the embedded server must present: a
+// token, or a user and password. Required when Listen is not loopback.
+type EmbeddedAuth struct {
+	Token    string // secret
+	User     string
+	Password string // secret
 }
 
 // Stream configures the task stream, created or updated at start.
@@ -195,6 +206,7 @@ type Incoming struct {
 	PatternToItems string
 	OnEmpty        string // reject (default) | accept
 	MaxItems       int    // default 100000
+	MaxItemsBytes  Size   // 0 (default) = 4 x the max_body of the webhook using it
 	Subject        string // default tasks.<name>
 	Type           string // default hookgate.<name>
 	XML            XMLOptions

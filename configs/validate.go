@@ -199,6 +199,8 @@ func (v *validator) server(r ref) {
 	v.positive(r, ".read_header_timeout", s.ReadHeaderTimeout > 0, "more than 0 (10s)")
 	v.positive(r, ".read_timeout", s.ReadTimeout > 0, "more than 0 (60s)")
 	v.positive(r, ".shutdown_timeout", s.ShutdownTimeout > 0, "more than 0 (30s)")
+	v.positive(r, ".spool_max", s.SpoolMax > 0, "more than 0 bytes (1GiB)")
+	v.positive(r, ".max_concurrent", s.MaxConcurrent >= 1, "at least 1 (1024)")
 }
 
 func (v *validator) admin(r ref) {
