@@ -42,23 +42,3 @@ func stripPort(h string) string {
 	}
 	return h
 }
-
-// IsPrivateAddr reports whether a is an address outgoing deliveries refuse
-// unless allow_private_networks is set: loopback, private (RFC 1918),
-// unique-local (fc00::/7), link-local (unicast and multicast) or unspecified.
-func IsPrivateAddr(a netip.Addr) bool {
-	a = a.Unmap()
-	return a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() ||
-		a.IsLinkLocalMulticast() || a.IsInterfaceLocalMulticast() || a.IsUnspecified()
-}
-
-// privateHost reports whether a URL host is refused at load: "localhost"
-// (and names under .localhost, which resolve to loopback) or a private IP literal.
-func privateHost(host string) bool {
-	host = normalizeHost(host)
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	a, err := netip.ParseAddr(host)
-	return err == nil && IsPrivateAddr(a)
-}

@@ -81,8 +81,12 @@ func (v *validator) outgoing(r ref, o *Outgoing, profiles nameSet) {
 		v.errorf(r, ".url", "invalid URL %q; use an absolute http:// or https:// URL", clip(o.URL))
 	case u.User != nil:
 		v.errorf(r, ".url", "credentials in the URL; remove them and use an auth profile")
-	case !o.AllowPrivateNetworks && privateHost(u.Hostname()):
-		v.errorf(r, ".url", "host %s is a loopback, private, link-local or unspecified address; set allow_private_networks: true to deliver there", u.Hostname())
+	case numericHost(u.Hostname()):
+		v.errorf(r, ".url", "host %s is a number, not a name or a dotted IP address; write an IPv4 address as a.b.c.d", clip(u.Hostname()))
+	case !o.AllowPrivateNetworks:
+		if why, refused := refusedHost(u.Hostname()); refused {
+			v.errorf(r, ".url", "host %s is %s, an address deliveries refuse (SPEC §11); set allow_private_networks: true to deliver there", u.Hostname(), why)
+		}
 	}
 	if m := strings.ToUpper(o.Method); oneOfStr(m, outgoingMethods...) {
 		o.Method = m

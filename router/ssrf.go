@@ -13,8 +13,8 @@ import (
 // hookgate-error of the dead letter (SPEC §6).
 var errAddressNotAllowed = errors.New("destination address not allowed")
 
-// guardControl is a net.Dialer Control hook refusing what configs.IsPrivateAddr
-// names (loopback, private, link-local, unique-local, unspecified). It runs after DNS resolution on
+// guardControl is a net.Dialer Control hook refusing what configs.RefusedAddr
+// names (the special-purpose ranges of SPEC §11). It runs after DNS resolution on
 // the exact address about to be dialled, so DNS rebinding cannot get round it.
 func guardControl(_, address string, _ syscall.RawConn) error {
 	host, _, err := net.SplitHostPort(address)
@@ -22,7 +22,7 @@ func guardControl(_, address string, _ syscall.RawConn) error {
 		return errAddressNotAllowed
 	}
 	ip, err := netip.ParseAddr(host)
-	if err != nil || configs.IsPrivateAddr(ip) {
+	if err != nil || configs.RefusedAddr(ip) {
 		return errAddressNotAllowed
 	}
 	return nil

@@ -706,7 +706,7 @@ func TestRouterRefusesAHostNameThatResolvesToAPrivateAddress(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
-	if err != nil || len(addrs) == 0 || slices.ContainsFunc(addrs, func(a netip.Addr) bool { return !configs.IsPrivateAddr(a) }) {
+	if err != nil || len(addrs) == 0 || slices.ContainsFunc(addrs, func(a netip.Addr) bool { return !configs.RefusedAddr(a) }) {
 		t.Skipf("host name %q resolves to %v (%v), not only to private addresses: no name the config cannot see through", host, addrs, err)
 	}
 	rcv := newReceiver(t, nil)
