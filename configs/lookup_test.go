@@ -25,7 +25,7 @@ routes:
   - {name: r, incoming: in, outgoing: [out]}
   - {name: r-off, incoming: in, outgoing: [out2], disabled: true}
 auth_profiles:
-  - {name: p1, type: oauth2_client_credentials, client_id: id, client_secret: cs-1, token_url: "https://login.example.com/t", allowed_domains: [erp.example.com]}
+  - {name: p1, type: oauth2_client_credentials, client_id: id, client_secret: cs-1, token_url: "https://login.example.com/t", allowed_domains: [erp.example.com, login.example.com]}
   - {name: p2, type: header, header: X-Key, value: hv-1, allowed_domains: [erp.example.com]}
 `
 

@@ -219,7 +219,7 @@ func loopbackListen(addr string) bool {
 	if err != nil {
 		return false
 	}
-	if host == "localhost" {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	a, err := netip.ParseAddr(host)
@@ -246,7 +246,7 @@ func (v *validator) nats(r ref) {
 			{"nkey_file", n.NKeyFile}, {"tls", n.TLS.CAFile + n.TLS.CertFile + n.TLS.KeyFile},
 		} {
 			if k.val != "" {
-				v.errorf(r, "."+k.key, "only used with nats.url; the embedded server needs no credentials (remove it or set url)")
+				v.errorf(r, "."+k.key, "only used with nats.url; clients of the embedded server use nats.embedded.auth (remove it or set url)")
 			}
 		}
 		if n.Embedded.StoreDir == "" {
@@ -255,6 +255,7 @@ func (v *validator) nats(r ref) {
 		if n.Embedded.Listen != "" {
 			v.listenAddr(r, ".embedded.listen", n.Embedded.Listen)
 		}
+		v.embeddedAuth(r)
 	}
 	if (n.User == "") != (n.Password == "") {
 		v.errorf(r, ".user", "user and password go together; set both or neither")
@@ -273,6 +274,31 @@ func (v *validator) nats(r ref) {
 	v.positive(r, ".stream.replicas", n.Stream.Replicas >= 1 && n.Stream.Replicas <= 5, "between 1 and 5")
 	v.positive(r, ".stream.duplicates", n.Stream.Duplicates > 0 && n.Stream.Duplicates <= n.Stream.MaxAge, "more than 0 and at most stream.max_age (2m)")
 	v.positive(r, ".publish_timeout", n.PublishTimeout > 0, "more than 0 (5s)")
+}
+
+// embeddedAuth checks nats.embedded.auth (SPEC §11): a token, or a user
+// and a password, and one of them whenever the embedded server listens
+// beyond loopback, where anyone reaching the port could publish tasks past
+// every validator or delete the streams.
+func (v *validator) embeddedAuth(r ref) {
+	e := v.cfg.NATS.Embedded
+	a := e.Auth
+	switch {
+	case a.Token != "" && (a.User != "" || a.Password != ""):
+		v.errorf(r, ".embedded.auth", "both token and user/password; use {token: …} or {user: …, password: …}, not both")
+	case a.User != "" && a.Password == "":
+		v.errorf(r, ".embedded.auth.password", "required with user; set both, or use {token: …} instead")
+	case a.User == "" && a.Password != "":
+		v.errorf(r, ".embedded.auth.user", "required with password; set both, or use {token: …} instead")
+	case a.Token == "" && a.User == "" && e.Listen != "" && validListen(e.Listen) && !loopbackListen(e.Listen):
+		v.errorf(r, ".embedded.auth", "required when nats.embedded.listen %q is not a loopback address: anyone reaching it could publish tasks past every validator or delete the streams; set {token: ${HOOKGATE_NATS_TOKEN}} or {user: …, password: …}, or listen on 127.0.0.1:4222 (\"\" for in-process only)",
+			clip(e.Listen))
+	}
+}
+
+func validListen(addr string) bool {
+	_, _, err := net.SplitHostPort(addr)
+	return err == nil
 }
 
 func oneOfStr(s string, xs ...string) bool {

@@ -49,11 +49,6 @@ func (v *validator) authProfile(r ref, a *AuthProfile) {
 	if a.Header != "" && !httpguts.ValidHeaderFieldName(a.Header) {
 		v.errorf(r, ".header", "invalid header name %q; use letters, digits and - (X-Api-Key)", clip(a.Header))
 	}
-	if a.TokenURL != "" {
-		if u, err := url.Parse(a.TokenURL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-			v.errorf(r, ".token_url", "invalid URL %q; use the https:// token endpoint", clip(a.TokenURL))
-		}
-	}
 	if len(a.AllowedDomains) == 0 {
 		v.errorf(r, ".allowed_domains", "required; list the hosts these credentials may be sent to (erp.example.com, *.erp.example.com)")
 	}
@@ -62,6 +57,43 @@ func (v *validator) authProfile(r ref, a *AuthProfile) {
 		if !validDomainPattern(a.AllowedDomains[i]) {
 			v.errorf(r, fmt.Sprintf(".allowed_domains[%d]", i), "invalid domain %q; write a host name (erp.example.com), *.erp.example.com or an IP address, without scheme or port", clip(d))
 		}
+	}
+	if a.TokenURL != "" {
+		v.tokenURL(r, a)
+	}
+}
+
+// tokenURL checks an OAuth2 token endpoint (SPEC §11): the client secret
+// goes there, so its host must be one of the profile's allowed_domains, and
+// it is dialled through the same guard as the deliveries that use the
+// profile, so a refused literal address needs allow_private_networks on
+// every one of them.
+func (v *validator) tokenURL(r ref, a *AuthProfile) {
+	u, err := url.Parse(a.TokenURL)
+	switch {
+	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+		v.errorf(r, ".token_url", "invalid URL %q; use the https:// token endpoint", clip(a.TokenURL))
+		return
+	case numericHost(u.Hostname()):
+		v.errorf(r, ".token_url", "host %s is a number, not a name or a dotted IP address; write an IPv4 address as a.b.c.d", clip(u.Hostname()))
+		return
+	case len(a.AllowedDomains) > 0 && !allowedHost(a.AllowedDomains, u.Hostname()):
+		v.errorf(r, ".token_url", "host %s is outside allowed_domains (%s); the client secret is sent there, add the host to allowed_domains",
+			u.Hostname(), strings.Join(a.AllowedDomains, ", "))
+	}
+	why, refused := refusedHost(u.Hostname())
+	if !refused {
+		return
+	}
+	var without []string
+	for _, o := range v.cfg.Outgoing {
+		if o.Auth == a.Name && !o.AllowPrivateNetworks {
+			without = append(without, o.Name)
+		}
+	}
+	if len(without) > 0 {
+		v.errorf(r, ".token_url", "host %s is %s, an address deliveries refuse (SPEC §11), and outgoing %s using this profile does not set allow_private_networks: true; set it on every outgoing using %q, or use a public token endpoint",
+			u.Hostname(), why, strings.Join(without, ", "), a.Name)
 	}
 }
 

@@ -202,7 +202,7 @@ func TestValidateIncoming(t *testing.T) {
 }
 
 func TestValidateOutgoingAndAuth(t *testing.T) {
-	oauth := `{name: erp-oauth, type: oauth2_client_credentials, client_id: hookgate, client_secret: cs, scope: x, token_url: "https://login.example.com/token", allowed_domains: [erp.example.com, "*.erp.example.com"]}`
+	oauth := `{name: erp-oauth, type: oauth2_client_credentials, client_id: hookgate, client_secret: cs, scope: x, token_url: "https://login.example.com/token", allowed_domains: [erp.example.com, "*.erp.example.com", login.example.com]}`
 	tests := []struct {
 		name string
 		doc  string
@@ -239,7 +239,7 @@ func TestValidateOutgoingAndAuth(t *testing.T) {
 		{"an auth profile inside its domains is valid", outDoc(`url: "https://erp.example.com/api", auth: erp-oauth`, oauth), nil},
 		{"a subdomain inside a wildcard is valid", outDoc(`url: "https://eu.erp.example.com:8443/api", auth: erp-oauth`, oauth), nil},
 		{"a host outside the profile's domains is refused", outDoc(`url: "https://evil.example.net/api", auth: erp-oauth`, oauth),
-			[]string{`t.yaml:2: outgoing[0].url: host evil.example.net is outside the allowed_domains of auth profile "erp-oauth" (erp.example.com, *.erp.example.com)`}},
+			[]string{`t.yaml:2: outgoing[0].url: host evil.example.net is outside the allowed_domains of auth profile "erp-oauth" (erp.example.com, *.erp.example.com, login.example.com)`}},
 		{"an undefined auth profile is refused", outDoc(`url: "https://erp.example.com", auth: nope`, oauth), []string{`outgoing[0].auth: "nope" is not defined; defined: erp-oauth`}},
 		{"github signing is valid", outDoc(`url: "https://e.example.com", signing: {preset: github, secret: s}`, ""), nil},
 		{"standard webhooks signing is valid", outDoc(`url: "https://e.example.com", signing: {preset: standard_webhooks, secret: `+whsec+`}`, ""), nil},

@@ -195,6 +195,11 @@ func (v *validator) hmac(r ref, h *HMAC, presets []string) {
 		v.signedPayload(r, h)
 		if h.TimestampHeader != "" {
 			v.headerName(r, ".timestamp_header", h.TimestampHeader)
+			if !strings.Contains(h.SignedPayload, "{timestamp}") {
+				// The tolerance would check a time the signature does not cover.
+				v.errorf(r, ".signed_payload", "%q does not sign the timestamp of timestamp_header, so a captured signature replays with a fresh timestamp; add {timestamp} (\"{timestamp}.{body}\") or remove timestamp_header",
+					clip(h.SignedPayload))
+			}
 		} else if r.has(".tolerance") {
 			v.errorf(r, ".tolerance", "needs timestamp_header; the tolerance applies to the timestamp it carries")
 		}
