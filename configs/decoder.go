@@ -24,6 +24,13 @@ type decoder struct {
 	lines    map[string]int
 	visited  int
 	tooLarge bool
+	// hide is above 0 while the value of a secret key is decoded: problems
+	// then describe the value without quoting it (SPEC §11).
+	hide int
+	// secrets collects the values of secret keys and the credentials of
+	// URLs, for Load to mask in every problem, including problems about
+	// other keys.
+	secrets []string
 	// tables, when not nil, collects every field table reached, by path with
 	// list indexes removed; the reference test checks REFERENCE.md against it.
 	tables map[string]fields
@@ -117,7 +124,7 @@ func (d *decoder) resolve(n *yaml.Node) *yaml.Node {
 
 func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" }
 
-func kindName(n *yaml.Node) string {
+func (d *decoder) kindName(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
 		return "a map"
@@ -128,6 +135,9 @@ func kindName(n *yaml.Node) string {
 	}
 	if isNull(n) {
 		return "nothing"
+	}
+	if d.hide > 0 {
+		return "a single value (not shown: it is a secret)"
 	}
 	return fmt.Sprintf("%q", clip(n.Value))
 }
@@ -146,7 +156,7 @@ func (d *decoder) pairs(n *yaml.Node, path string) []pair {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := d.resolve(n.Content[i]), n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
-			d.errorf(k.Line, path, "keys must be strings; got %s", kindName(k))
+			d.errorf(k.Line, path, "keys must be strings; got %s", d.kindName(k))
 			continue
 		}
 		if k.ShortTag() == "!!merge" {
@@ -182,7 +192,7 @@ func (d *decoder) mergePairs(v *yaml.Node, path string) []pair {
 		}
 		return out
 	}
-	d.errorf(v.Line, join(path, "<<"), "a merge key takes a map or a list of maps; got %s", kindName(v))
+	d.errorf(v.Line, join(path, "<<"), "a merge key takes a map or a list of maps; got %s", d.kindName(v))
 	return nil
 }
 
@@ -193,7 +203,7 @@ func (d *decoder) mapping(n *yaml.Node, path string) ([]pair, bool) {
 		return nil, true
 	}
 	if n.Kind != yaml.MappingNode {
-		d.errorf(n.Line, path, "must be a map; got %s", kindName(n))
+		d.errorf(n.Line, path, "must be a map; got %s", d.kindName(n))
 		return nil, false
 	}
 	return d.pairs(n, path), true
@@ -249,7 +259,7 @@ func (d *decoder) list(n *yaml.Node, path string, each func(i int, n *yaml.Node,
 		return
 	}
 	if n.Kind != yaml.SequenceNode {
-		d.errorf(n.Line, path, "must be a list; got %s", kindName(n))
+		d.errorf(n.Line, path, "must be a list; got %s", d.kindName(n))
 		return
 	}
 	for i, e := range n.Content {
@@ -267,13 +277,22 @@ func (d *decoder) scalar(n *yaml.Node, path, want string) (string, bool) {
 		return "", false
 	}
 	if n.Kind != yaml.ScalarNode {
-		d.errorf(n.Line, path, "must be %s; got %s", want, kindName(n))
+		d.errorf(n.Line, path, "must be %s; got %s", want, d.kindName(n))
 		return "", false
 	}
 	s, err := expandEnv(n.Value, d.lookup)
 	if err != nil {
-		d.errorf(n.Line, path, "%v", err)
+		msg := err.msg
+		if d.hide > 0 {
+			msg = err.secret
+		}
+		d.errorf(n.Line, path, "%s", msg)
 		return "", false
+	}
+	if strings.Contains(s, "@") {
+		// Read as one URL and as a list: a password may hold a comma.
+		d.secrets = append(d.secrets, urlSecrets(s)...)
+		d.secrets = append(d.secrets, urlListSecrets(s)...)
 	}
 	return s, true
 }
@@ -296,6 +315,31 @@ func convert[T any](d *decoder, p *T, want string, parse func(string) (T, error)
 
 func (d *decoder) str(p *string) setter {
 	return convert(d, p, "a string", func(s string) (string, error) { return s, nil })
+}
+
+// secret decodes the value of a secret key: no problem about it quotes it,
+// and Load masks it wherever another problem might.
+func (d *decoder) secret(p *string) setter {
+	set := d.str(p)
+	return func(n *yaml.Node, path string) {
+		d.hidden(func() { set(n, path) })
+		d.secrets = append(d.secrets, *p)
+	}
+}
+
+// secretList decodes a list of secrets (secrets:, passwords:), as secret.
+func (d *decoder) secretList(p *[]string) setter {
+	set := d.strs(p)
+	return func(n *yaml.Node, path string) {
+		d.hidden(func() { set(n, path) })
+		d.secrets = append(d.secrets, *p...)
+	}
+}
+
+func (d *decoder) hidden(decode func()) {
+	d.hide++
+	defer func() { d.hide-- }()
+	decode()
 }
 
 // strPtr decodes a filter operand; unlike other scalars, null is a value
@@ -389,14 +433,28 @@ func (d *decoder) strs(p *[]string) setter {
 }
 
 // keyValues decodes a map of strings, keeping the order written.
-func (d *decoder) keyValues(p *[]KeyValue) setter {
+func (d *decoder) keyValues(p *[]KeyValue) setter { return d.keyValuesHiding(p, nil) }
+
+// headers decodes outgoing headers; the values of those named like
+// credentials (X-Api-Key, Authorization) are secrets.
+func (d *decoder) headers(p *[]KeyValue) setter { return d.keyValuesHiding(p, SecretHeader) }
+
+// keyValuesHiding decodes a map of strings; secret(key) says which values are secrets.
+func (d *decoder) keyValuesHiding(p *[]KeyValue, secret func(key string) bool) setter {
 	return func(n *yaml.Node, path string) {
 		ps, _ := d.mapping(n, path)
 		out := make([]KeyValue, 0, len(ps))
 		for _, e := range ps {
 			kp := join(path, e.key)
 			d.lines[kp] = e.line
-			s, ok := d.scalar(e.value, kp, "a string")
+			var s string
+			var ok bool
+			if secret != nil && secret(e.key) {
+				d.hidden(func() { s, ok = d.scalar(e.value, kp, "a string") })
+				d.secrets = append(d.secrets, s)
+			} else {
+				s, ok = d.scalar(e.value, kp, "a string")
+			}
 			if !ok && isNull(d.resolve(e.value)) {
 				ok = true // {key: } means an empty value
 			}

@@ -82,6 +82,6 @@ func (d *decoder) writeJSON(b *bytes.Buffer, n *yaml.Node, path string) bool {
 		b.Write(j)
 		return true
 	}
-	d.errorf(n.Line, path, "unsupported value %s", kindName(n))
+	d.errorf(n.Line, path, "unsupported value %s", d.kindName(n))
 	return false
 }

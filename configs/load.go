@@ -87,6 +87,7 @@ type parsed struct {
 	sections map[string]int  // top-level section -> line
 	lines    map[string]int  // key path -> line
 	bad      map[string]bool // paths with a decoding problem, not to be reported twice
+	secrets  []string        // values of secret keys and URL credentials, to mask in problems
 }
 
 // load decodes every source, merges them, fills derived defaults and validates.
@@ -104,9 +105,26 @@ func load(srcs []source, lookup lookupFunc) (*Config, error) {
 	ps = append(ps, validate(cfg, refs)...)
 	if len(ps) > 0 {
 		sortProblems(ps)
+		maskProblems(ps, files, cfg)
 		return nil, ps
 	}
 	return cfg, nil
+}
+
+// maskProblems replaces every secret in the messages with *** (SPEC §11):
+// the values of secret keys in every file (a file whose section lost the
+// merge included) and of the merged config, and the credentials of URLs.
+// Problems about a secret key do not quote it to begin with; this catches a
+// secret quoted where it was not expected (the same ${VAR} used for a name).
+func maskProblems(ps Problems, files []*parsed, cfg *Config) {
+	secrets := cfg.Secrets()
+	for _, f := range files {
+		secrets = append(secrets, f.secrets...)
+	}
+	m := newMasker(secrets)
+	for i := range ps {
+		ps[i].Msg = m.mask(ps[i].Msg)
+	}
 }
 
 var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -143,6 +161,7 @@ func decodeFile(file string, data []byte, lookup lookupFunc) (*parsed, Problems)
 	for _, pr := range d.problems {
 		p.bad[pr.Path] = true
 	}
+	p.secrets = d.secrets
 	return p, d.problems
 }
 

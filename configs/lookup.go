@@ -1,10 +1,6 @@
 package configs
 
-import (
-	"fmt"
-	"net/url"
-	"strings"
-)
+import "fmt"
 
 // Summary is what `hookgate validate` prints for a valid configuration.
 func (c *Config) Summary() string {
@@ -13,7 +9,10 @@ func (c *Config) Summary() string {
 }
 
 // Secrets returns every configured secret value, each once, for redaction
-// in logs, request logs, the admin API and errors (SPEC §8).
+// in logs, request logs, the admin API and errors (SPEC §8, §11): the
+// values of secret keys, the values of outgoing headers named like
+// credentials (SecretHeader) and the passwords and tokens written into
+// nats.url and token_url.
 func (c *Config) Secrets() []string {
 	var out []string
 	seen := map[string]bool{}
@@ -26,12 +25,7 @@ func (c *Config) Secrets() []string {
 		}
 	}
 	add(c.Admin.Token, c.NATS.Password, c.NATS.Token, c.NATS.Embedded.Auth.Token, c.NATS.Embedded.Auth.Password)
-	for _, u := range strings.Split(c.NATS.URL, ",") {
-		if p, err := url.Parse(strings.TrimSpace(u)); err == nil && p.User != nil {
-			pw, _ := p.User.Password()
-			add(pw)
-		}
-	}
+	add(urlListSecrets(c.NATS.URL)...)
 	for _, w := range c.Webhooks {
 		for _, p := range w.PreProcessors {
 			switch {
@@ -48,9 +42,15 @@ func (c *Config) Secrets() []string {
 		if o.Signing != nil {
 			add(o.Signing.AllSecrets()...)
 		}
+		for _, h := range o.Headers {
+			if SecretHeader(h.Key) {
+				add(h.Value)
+			}
+		}
 	}
 	for _, a := range c.AuthProfiles {
 		add(a.Password, a.Token, a.Value, a.ClientSecret)
+		add(urlSecrets(a.TokenURL)...)
 	}
 	return out
 }

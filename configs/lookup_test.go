@@ -6,7 +6,7 @@ import (
 )
 
 const secretsDoc = `admin: {listen: ":8081", token: admin-tok}
-nats: {url: "nats://n:4222,nats://x:url-pw@m:4222", user: u, password: nats-pw}
+nats: {url: "nats://url-tok@n:4222,nats://x:url-pw@m:4222", user: u, password: nats-pw}
 incoming: [{name: in}]
 webhooks:
   - name: w
@@ -19,7 +19,7 @@ webhooks:
       - ip_allowlist: {cidrs: [10.0.0.0/8]}
   - {name: off, incoming: in, disabled: true}
 outgoing:
-  - {name: out, url: "https://erp.example.com/", auth: p1, signing: {preset: github, secret: sign-1}}
+  - {name: out, url: "https://erp.example.com/", auth: p1, signing: {preset: github, secret: sign-1}, headers: {X-Version: "2", x-api-key: hdr-key-1}}
   - {name: out2, url: "https://erp.example.com/", auth: p2}
 routes:
   - {name: r, incoming: in, outgoing: [out]}
@@ -32,7 +32,7 @@ auth_profiles:
 func TestSecrets(t *testing.T) {
 	cfg, ps := parseDoc(t, secretsDoc, nil)
 	checkProblems(t, ps, nil)
-	want := []string{"admin-tok", "nats-pw", "url-pw", "hs-1", "hs-2", "ba-1", "ba-2", "gh-1", "sign-1", "cs-1", "hv-1"}
+	want := []string{"admin-tok", "nats-pw", "url-tok", "url-pw", "hs-1", "hs-2", "ba-1", "ba-2", "gh-1", "sign-1", "hdr-key-1", "cs-1", "hv-1"}
 	if got := cfg.Secrets(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("Secrets() = %q; want %q (each once, none empty)", got, want)
 	}

@@ -72,7 +72,7 @@ func (d *decoder) serverFields(s *Server) fields {
 }
 
 func (d *decoder) adminFields(a *Admin) fields {
-	return fields{{"listen", d.str(&a.Listen)}, {"token", d.str(&a.Token)}}
+	return fields{{"listen", d.str(&a.Listen)}, {"token", d.secret(&a.Token)}}
 }
 
 func (d *decoder) logFields(l *Log) fields {
@@ -84,8 +84,8 @@ func (d *decoder) natsFields(n *NATS) fields {
 		{"url", d.str(&n.URL)},
 		{"creds_file", d.str(&n.CredsFile)},
 		{"user", d.str(&n.User)},
-		{"password", d.str(&n.Password)},
-		{"token", d.str(&n.Token)},
+		{"password", d.secret(&n.Password)},
+		{"token", d.secret(&n.Token)},
 		{"nkey_file", d.str(&n.NKeyFile)},
 		{"tls", d.nested(fields{
 			{"ca_file", d.str(&n.TLS.CAFile)},
@@ -97,9 +97,9 @@ func (d *decoder) natsFields(n *NATS) fields {
 			{"store_dir", d.str(&n.Embedded.StoreDir)},
 			{"max_payload", d.size(&n.Embedded.MaxPayload)},
 			{"auth", d.nested(fields{
-				{"token", d.str(&n.Embedded.Auth.Token)},
+				{"token", d.secret(&n.Embedded.Auth.Token)},
 				{"user", d.str(&n.Embedded.Auth.User)},
-				{"password", d.str(&n.Embedded.Auth.Password)},
+				{"password", d.secret(&n.Embedded.Auth.Password)},
 			})},
 		})},
 		{"stream", d.nested(fields{
@@ -161,8 +161,8 @@ func (d *decoder) preProcessorFields(p *PreProcessor) fields {
 			d.object(n, path, fields{
 				{"header", d.str(&h.Header)},
 				{"prefix", d.str(&h.Prefix)},
-				{"secret", d.str(&h.Secret)},
-				{"secrets", d.strs(&h.Secrets)},
+				{"secret", d.secret(&h.Secret)},
+				{"secrets", d.secretList(&h.Secrets)},
 			})
 		}},
 		{"basic_auth", func(n *yaml.Node, path string) {
@@ -170,8 +170,8 @@ func (d *decoder) preProcessorFields(p *PreProcessor) fields {
 			p.BasicAuth = b
 			d.object(n, path, fields{
 				{"username", d.str(&b.Username)},
-				{"password", d.str(&b.Password)},
-				{"passwords", d.strs(&b.Passwords)},
+				{"password", d.secret(&b.Password)},
+				{"passwords", d.secretList(&b.Passwords)},
 			})
 		}},
 		{"ip_allowlist", func(n *yaml.Node, path string) {
@@ -194,8 +194,8 @@ func (d *decoder) hmac(p **HMAC, inbound bool) setter {
 		*p = h
 		fs := fields{
 			{"preset", d.str(&h.Preset)},
-			{"secret", d.str(&h.Secret)},
-			{"secrets", d.strs(&h.Secrets)},
+			{"secret", d.secret(&h.Secret)},
+			{"secrets", d.secretList(&h.Secrets)},
 			{"header", d.str(&h.Header)},
 			{"algorithm", d.str(&h.Algorithm)},
 			{"encoding", d.str(&h.Encoding)},
@@ -237,7 +237,7 @@ func (d *decoder) outgoingFields(o *Outgoing) fields {
 		{"method", d.str(&o.Method)},
 		{"format", d.str(&o.Format)},
 		{"root_element", d.str(&o.RootElement)},
-		{"headers", d.keyValues(&o.Headers)},
+		{"headers", d.headers(&o.Headers)},
 		{"auth", d.str(&o.Auth)},
 		{"signing", d.hmac(&o.Signing, false)},
 		{"timeout", d.duration(&o.Timeout)},
@@ -258,12 +258,12 @@ func (d *decoder) authProfileFields(a *AuthProfile) fields {
 		{"name", d.str(&a.Name)},
 		{"type", d.str(&a.Type)},
 		{"username", d.str(&a.Username)},
-		{"password", d.str(&a.Password)},
-		{"token", d.str(&a.Token)},
+		{"password", d.secret(&a.Password)},
+		{"token", d.secret(&a.Token)},
 		{"header", d.str(&a.Header)},
-		{"value", d.str(&a.Value)},
+		{"value", d.secret(&a.Value)},
 		{"client_id", d.str(&a.ClientID)},
-		{"client_secret", d.str(&a.ClientSecret)},
+		{"client_secret", d.secret(&a.ClientSecret)},
 		{"scope", d.str(&a.Scope)},
 		{"token_url", d.str(&a.TokenURL)},
 		{"allowed_domains", d.strs(&a.AllowedDomains)},

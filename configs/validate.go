@@ -234,11 +234,18 @@ func (v *validator) log(r ref) {
 func (v *validator) nats(r ref) {
 	n := v.cfg.NATS
 	if n.URL != "" {
-		for _, u := range strings.Split(n.URL, ",") {
-			p, err := url.Parse(strings.TrimSpace(u))
-			if err != nil || p.Host == "" || !oneOfStr(p.Scheme, "nats", "tls", "ws", "wss") {
-				v.errorf(r, ".url", "invalid server URL %q; use nats://host:4222, several separated by commas, or \"\" for the embedded server", clip(strings.TrimSpace(u)))
+		for i, u := range strings.Split(n.URL, ",") {
+			u = strings.TrimSpace(u)
+			p, err := url.Parse(u)
+			if err == nil && p.Host != "" && oneOfStr(p.Scheme, "nats", "tls", "ws", "wss") {
+				continue
 			}
+			shown := fmt.Sprintf("%q", clip(redactURL(u)))
+			if !strings.Contains(u, "@") && strings.Contains(n.URL, "@") {
+				// It may be the start of a password that holds a comma.
+				shown = fmt.Sprintf("number %d", i+1)
+			}
+			v.errorf(r, ".url", "invalid server URL %s; use nats://host:4222, several separated by commas, or \"\" for the embedded server", shown)
 		}
 	} else {
 		for _, k := range []struct{ key, val string }{

@@ -72,7 +72,7 @@ func (v *validator) tokenURL(r ref, a *AuthProfile) {
 	u, err := url.Parse(a.TokenURL)
 	switch {
 	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
-		v.errorf(r, ".token_url", "invalid URL %q; use the https:// token endpoint", clip(a.TokenURL))
+		v.errorf(r, ".token_url", "invalid URL %q; use the https:// token endpoint", clip(redactURL(a.TokenURL)))
 		return
 	case numericHost(u.Hostname()):
 		v.errorf(r, ".token_url", "host %s is a number, not a name or a dotted IP address; write an IPv4 address as a.b.c.d", clip(u.Hostname()))
@@ -110,7 +110,7 @@ func (v *validator) outgoing(r ref, o *Outgoing, profiles nameSet) {
 	case o.URL == "":
 		v.errorf(r, ".url", "required; the http:// or https:// URL to deliver to")
 	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
-		v.errorf(r, ".url", "invalid URL %q; use an absolute http:// or https:// URL", clip(o.URL))
+		v.errorf(r, ".url", "invalid URL %q; use an absolute http:// or https:// URL", clip(redactURL(o.URL)))
 	case u.User != nil:
 		v.errorf(r, ".url", "credentials in the URL; remove them and use an auth profile")
 	case numericHost(u.Hostname()):

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 
@@ -48,6 +49,8 @@ func (r *reloader) reload(why string) error {
 			}
 			err = fmt.Errorf("router: %w", err)
 		}
+		// Load masks its own problems; these come from a valid config.
+		err = errors.New(cfg.Redact(err.Error()))
 	}
 	r.metrics.Reloaded(err)
 	r.log.Error("config reload refused; the previous config keeps serving", zap.String("trigger", why), zap.Error(err))

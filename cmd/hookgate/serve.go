@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -53,7 +54,7 @@ func cmdServe(args []string, stderr io.Writer) error {
 		closeCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
 		defer cancel()
 		_ = b.Close(closeCtx)
-		return err
+		return errors.New(cfg.Redact(err.Error())) // a validator's error may quote a value
 	}
 	pm, err := newProcessMetrics()
 	if err != nil {

@@ -2,8 +2,6 @@ package bus
 
 import (
 	"fmt"
-	"net/url"
-	"strings"
 
 	"github.com/nats-io/nats.go"
 
@@ -19,7 +17,7 @@ func (b *Bus) connectExternal(cfg configs.NATS, opts []nats.Option) error {
 	}
 	nc, err := nats.Connect(cfg.URL, append(opts, auth...)...)
 	if err != nil {
-		return fmt.Errorf("%w: connect to %s: %w; check nats.url and its credentials", ErrUnavailable, redactURLs(cfg.URL), err)
+		return fmt.Errorf("%w: connect to %s: %w; check nats.url and its credentials", ErrUnavailable, configs.RedactURLs(cfg.URL), err)
 	}
 	b.nc = nc
 	return nil
@@ -56,33 +54,4 @@ func authOptions(cfg configs.NATS) ([]nats.Option, error) {
 		opts = append(opts, nats.ClientCert(cfg.TLS.CertFile, cfg.TLS.KeyFile))
 	}
 	return opts, nil
-}
-
-// redactURLs hides the user information of each comma-separated URL, so
-// that errors can name the servers without their passwords or tokens.
-// Everything before the last @ goes, whether or not it parses as user
-// information (a password holding '#' or '/' does not); only the scheme and
-// the user name of a user:password pair stay.
-func redactURLs(urls string) string {
-	parts := strings.Split(urls, ",")
-	for i, p := range parts {
-		p = strings.TrimSpace(p)
-		parts[i] = p
-		at := strings.LastIndex(p, "@")
-		if at < 0 {
-			continue
-		}
-		scheme := ""
-		if j := strings.Index(p, "://"); j >= 0 && j < at {
-			scheme = p[:j+3]
-		}
-		who := "***"
-		if u, err := url.Parse(p); err == nil && u.User != nil {
-			if _, ok := u.User.Password(); ok {
-				who = u.User.Username() + ":***"
-			}
-		}
-		parts[i] = scheme + who + p[at:]
-	}
-	return strings.Join(parts, ",")
 }
