@@ -84,6 +84,8 @@ func TestValidateEmbeddedAuth(t *testing.T) {
 			[]string{"nats.embedded.auth: both token and user/password; use {token: …} or {user: …, password: …}, not both"}},
 		{"a user without password is refused", `nats: {embedded: {auth: {user: u}}}`, []string{"nats.embedded.auth.password: required with user"}},
 		{"a password without user is refused", `nats: {embedded: {auth: {password: p4ssword}}}`, []string{"nats.embedded.auth.user: required with password"}},
+		{"a bcrypt hash as token is refused", `nats: {embedded: {auth: {token: "$2a$11$PWIFAL8RsWyGI3jVZtO9Nu8.6jOxzxfZo7c/W0eLk017hjgUKWrhy"}}}`,
+			[]string{"nats.embedded.auth: a bcrypt hash ($2a$…) as token or password; hookgate presents the value as written"}},
 		{"an unknown auth key is refused", `nats: {embedded: {auth: {nkey: x}}}`, []string{"nats.embedded.auth.nkey: unknown key; allowed: token, user, password"}},
 	}
 	for _, tt := range tests {

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"strings"
 )
 
@@ -297,11 +298,18 @@ func (v *validator) embeddedAuth(r ref) {
 		v.errorf(r, ".embedded.auth.password", "required with user; set both, or use {token: …} instead")
 	case a.User == "" && a.Password != "":
 		v.errorf(r, ".embedded.auth.user", "required with password; set both, or use {token: …} instead")
+	case bcryptRe.MatchString(a.Token) || bcryptRe.MatchString(a.Password):
+		// The server would compare with it as a hash; hookgate must present the plain value.
+		v.errorf(r, ".embedded.auth", "a bcrypt hash ($2a$…) as token or password; hookgate presents the value as written, so write the plain value")
 	case a.Token == "" && a.User == "" && e.Listen != "" && validListen(e.Listen) && !loopbackListen(e.Listen):
 		v.errorf(r, ".embedded.auth", "required when nats.embedded.listen %q is not a loopback address: anyone reaching it could publish tasks past every validator or delete the streams; set {token: ${HOOKGATE_NATS_TOKEN}} or {user: …, password: …}, or listen on 127.0.0.1:4222 (\"\" for in-process only)",
 			clip(e.Listen))
 	}
 }
+
+// bcryptRe is how nats-server tells a bcrypt hash from a plain token or
+// password (server/auth.go validBcryptPrefix).
+var bcryptRe = regexp.MustCompile(`^\$2[abxy]\$\d{2}\$`)
 
 func validListen(addr string) bool {
 	_, _, err := net.SplitHostPort(addr)

@@ -46,7 +46,9 @@ func (b *Bus) startEmbedded(ctx context.Context, cfg configs.Embedded, opts []na
 	}
 	// hookgate's own connection skips the socket even when the server
 	// listens for others: measured about twice as fast per single task.
+	// The server checks in-process clients too, so it presents the auth.
 	opts = append(opts, nats.InProcessServer(srv))
+	opts = append(opts, embeddedAuthOptions(cfg.Auth)...)
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		srv.Shutdown()
@@ -56,6 +58,7 @@ func (b *Bus) startEmbedded(ctx context.Context, cfg configs.Embedded, opts []na
 	b.nc, b.srv, b.clientURL = nc, srv, url
 	b.log.Info("embedded nats server ready",
 		zap.String("client_url", url), zap.Bool("in_process_only", sopts.DontListen),
+		zap.Bool("auth", sopts.Authorization != "" || sopts.Username != ""),
 		zap.String("store_dir", sopts.StoreDir), zap.Int32("max_payload", sopts.MaxPayload))
 	return nil
 }
@@ -72,6 +75,10 @@ func serverOptions(cfg configs.Embedded) (*server.Options, error) {
 		MaxPayload: int32(cfg.MaxPayload),
 		NoSigs:     true, // hookgate owns the process's signals
 	}
+	// nats.embedded.auth (SPEC §11): every client, hookgate's own included,
+	// must present it. configs refuses both forms together.
+	o.Authorization = cfg.Auth.Token
+	o.Username, o.Password = cfg.Auth.User, cfg.Auth.Password
 	// The server refuses a payload above its per-client pending limit.
 	if int64(cfg.MaxPayload) > server.MAX_PENDING_SIZE {
 		o.MaxPending = int64(cfg.MaxPayload)
@@ -86,6 +93,17 @@ func serverOptions(cfg configs.Embedded) (*server.Options, error) {
 	}
 	o.Host, o.Port = host, port
 	return o, nil
+}
+
+// embeddedAuthOptions presents nats.embedded.auth to the embedded server.
+func embeddedAuthOptions(a configs.EmbeddedAuth) []nats.Option {
+	switch {
+	case a.Token != "":
+		return []nats.Option{nats.Token(a.Token)}
+	case a.User != "":
+		return []nats.Option{nats.UserInfo(a.User, a.Password)}
+	}
+	return nil
 }
 
 // parseListen splits "host:port"; port 0 asks for a free port (tests).
