@@ -32,7 +32,9 @@ import (
 // Current are required.
 type Options struct {
 	// Listen and Token are admin.listen and admin.token. An empty token
-	// leaves the API open and is refused unless Listen is a loopback address.
+	// leaves the API open and is refused unless Listen is a loopback
+	// address; then only loopback Host names and same-origin changes are
+	// answered (local.go).
 	Listen string
 	Token  string
 	// Gatherer is the process's registry, served on /metrics.
@@ -63,6 +65,7 @@ type Server struct {
 	open      bool // no token: loopback only, checked in New
 	log       *zap.Logger
 	mux       *http.ServeMux
+	handler   http.Handler // mux behind localOnly
 	http      *http.Server
 }
 
@@ -99,8 +102,9 @@ func New(opts Options) (*Server, error) {
 	s.mux.Handle("/", s.api("", func(http.ResponseWriter, *http.Request) error {
 		return &apiError{status: http.StatusNotFound, msg: "not found"}
 	}))
+	s.handler = s.localOnly(s.mux)
 	s.http = &http.Server{
-		Handler:           s.mux,
+		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		// A reload or a scrape of many series may take a while.
@@ -111,7 +115,7 @@ func New(opts Options) (*Server, error) {
 }
 
 // Handler is the server's HTTP handler, for tests.
-func (s *Server) Handler() http.Handler { return s.mux }
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // Serve accepts connections on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
