@@ -138,6 +138,8 @@ func TestProblemsNeverShowSecrets(t *testing.T) {
 		{"a client secret given as one value where a list belongs is still a string", outDoc(`url: "https://e.example.com"`,
 			`{name: o, type: oauth2_client_credentials, client_id: i, client_secret: [cs-Secret-14], token_url: "https://e.example.com/t", allowed_domains: [e.example.com]}`), "cs-Secret-14",
 			[]string{"auth_profiles[0].client_secret: must be a string; got a list"}},
+		{"a map given for a password", preDoc("basic_auth: {username: u, password: {Map-Secret-16: x}}"), "Map-Secret-16",
+			[]string{pre + ".basic_auth.password: must be a string; got a map"}},
 		{"a secret reused in a key that quotes its value", "admin: {token: \"${SHARED}\"}\nlog: {level: \"${SHARED}\"}\n", "shared-Secret-42",
 			[]string{`t.yaml:2: log.level: unknown value "***"; use debug, info, warn or error`}},
 		{"a long secret reused where its value is clipped", "admin: {token: \"${LONG}\"}\nlog: {format: \"${LONG}\"}\n", long[:clipLen],

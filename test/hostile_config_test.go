@@ -147,6 +147,19 @@ auth_profiles:
 			if tt.secret != "" && strings.Contains(out, tt.secret) {
 				t.Errorf("validate printed the secret %q:\n%s", tt.secret, out)
 			}
+			if tt.secret == "" {
+				return
+			}
+			// serve refuses the same config at start, with the same problems.
+			serve := exec.Command(binary, "serve", "-c", dir)
+			serve.Env = append(os.Environ(), tt.env...)
+			served, _ := serve.CombinedOutput()
+			if code := serve.ProcessState.ExitCode(); code != 1 || !strings.Contains(string(served), prefix) {
+				t.Errorf("serve: exit %d, want 1 with the line %q; output:\n%s", code, prefix, served)
+			}
+			if strings.Contains(string(served), tt.secret) {
+				t.Errorf("serve printed the secret %q:\n%s", tt.secret, served)
+			}
 		})
 	}
 }
