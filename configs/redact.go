@@ -2,6 +2,7 @@ package configs
 
 import (
 	"cmp"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -95,10 +96,11 @@ func SecretHeader(name string) bool {
 // that may quote a value but are not Problems, which Load masks itself.
 func (c *Config) Redact(s string) string { return newMasker(c.Secrets()).mask(s) }
 
-// minMasked is the shortest secret masked inside problem messages. Shorter
-// values ("s", "pw") are placeholders: replacing them everywhere would
-// garble every message, and problems about a secret key never quote its
-// value in the first place (decoder.hide).
+// minMasked is the shortest secret masked wherever it appears in a
+// problem. A shorter one ("s", "pw") is masked only as a whole quoted
+// value ("pw" becomes "***"): replacing it everywhere would garble every
+// message, and problems about a secret key never quote its value in the
+// first place (decoder.hide).
 const minMasked = 4
 
 // masker replaces secrets in text with ***.
@@ -107,27 +109,33 @@ type masker struct{ r *strings.Replacer }
 // newMasker masks each secret as written, as %q writes it, and the first
 // clipLen bytes of both, which is what clip leaves of a long value.
 func newMasker(secrets []string) masker {
-	var forms []string
-	seen := map[string]bool{}
-	add := func(s string) {
-		if len(s) >= minMasked && !seen[s] {
-			seen[s] = true
-			forms = append(forms, s)
-		}
-	}
+	masked := map[string]string{} // form -> its replacement
 	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		if len(s) < minMasked {
+			masked[strconv.Quote(s)] = `"***"`
+			continue
+		}
 		for _, f := range []string{s, s[:min(len(s), clipLen)]} {
-			add(f)
+			masked[f] = "***"
 			q := strconv.Quote(f)
-			add(q[1 : len(q)-1])
+			masked[q[1:len(q)-1]] = "***"
 		}
 	}
-	// At each position the first form given that matches wins: longest first,
-	// so that a secret containing another is masked whole.
-	slices.SortFunc(forms, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
+	// At each position the first form given that matches wins: longest
+	// first, so that a secret containing another is masked whole.
+	forms := slices.Collect(maps.Keys(masked))
+	slices.SortFunc(forms, func(a, b string) int {
+		if c := cmp.Compare(len(b), len(a)); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
 	pairs := make([]string, 0, 2*len(forms))
 	for _, f := range forms {
-		pairs = append(pairs, f, "***")
+		pairs = append(pairs, f, masked[f])
 	}
 	return masker{strings.NewReplacer(pairs...)}
 }

@@ -85,7 +85,8 @@ func TestMasker(t *testing.T) {
 		{`got "hunter2-and-more"`, `got "***"`}, // the longer secret whole, not "***-and-more"
 		{`quoted "qu\"o\\te"`, `quoted "***"`},
 		{`clipped "` + clip(long) + `"`, `clipped "***…"`},
-		{"must be a string", "must be a string"}, // "s" is too short to mask
+		{"must be a string", "must be a string"},                   // "s" is too short to mask everywhere
+		{`unknown value "s"; use …`, `unknown value "***"; use …`}, // but not as a whole quoted value
 	}
 	for _, tt := range tests {
 		if got := m.mask(tt.in); got != tt.want {
