@@ -110,7 +110,7 @@ func buildWebhook(wc configs.Webhook, incoming map[string]configs.Incoming) (*we
 		if !ok {
 			return nil, fmt.Errorf("incoming %q is not defined", name)
 		}
-		sp, err := parsers.New(in)
+		sp, err := parsers.New(in, wc.MaxBody)
 		if err != nil {
 			return nil, fmt.Errorf("incoming %q: %w", name, err)
 		}

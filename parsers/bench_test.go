@@ -49,7 +49,7 @@ func json1KiB() []byte {
 func BenchmarkSplitJSON1KiB(b *testing.B) {
 	body := json1KiB()
 	for _, bc := range []struct{ name, pattern string }{{"whole", ""}, {"commits", "commits"}} {
-		s, err := New(configs.Incoming{Name: "b", Parser: "json", PatternToItems: bc.pattern})
+		s, err := New(configs.Incoming{Name: "b", Parser: "json", PatternToItems: bc.pattern}, testMaxBody)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -91,7 +91,7 @@ func BenchmarkSplitXML2000Orders(b *testing.B) {
 // benchSplitReader splits body from a reader with in's settings b.N times
 // and returns how many items came out in all.
 func benchSplitReader(b *testing.B, in configs.Incoming, body []byte) int {
-	s, err := New(in)
+	s, err := New(in, testMaxBody)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func BenchmarkGJSONGetBytes1KiB(b *testing.B) {
 // BenchmarkSplitXML2000Orders's split from a reader.
 func BenchmarkSplitXML2000OrdersBytes(b *testing.B) {
 	body := ordersXMLBody(2000)
-	s, err := New(configs.Incoming{Name: "b", Parser: "xml", PatternToItems: "Orders.Order"})
+	s, err := New(configs.Incoming{Name: "b", Parser: "xml", PatternToItems: "Orders.Order"}, testMaxBody)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -143,4 +143,21 @@ func BenchmarkSplitXML2000OrdersBytes(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "items/s")
+}
+
+// BenchmarkSplitCSV2000Rows splits a 2,000-row CSV export (8 columns, one
+// quoted) in both read methods.
+func BenchmarkSplitCSV2000Rows(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("sku,name,qty,price,warehouse,status,updated,note\n")
+	for i := range 2000 {
+		fmt.Fprintf(&sb, "SKU-%05d,Widget %d,%d,%d.95,AMS-%d,released,2026-01-%02dT10:00:00Z,\"fragile, \"\"handle\"\" with care\"\n", i, i, i%17, i%100, i%3, i%28+1)
+	}
+	body := []byte(sb.String())
+	for _, method := range []string{"full", "incremental"} {
+		b.Run(method, func(b *testing.B) {
+			n := benchSplitReader(b, configs.Incoming{Name: "b", Parser: "csv", ReadMethod: method}, body)
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "items/s")
+		})
+	}
 }

@@ -20,7 +20,7 @@ import (
 
 // fuzzSplit is splitBoth for fuzzing: it skips configurations New refuses.
 func fuzzSplit(t *testing.T, in configs.Incoming, ct string, body []byte) (result, bool) {
-	if _, err := New(in); err != nil {
+	if _, err := New(in, testMaxBody); err != nil {
 		return result{}, false
 	}
 	return splitBoth(t, in, ct, body), true

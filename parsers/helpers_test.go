@@ -16,6 +16,10 @@ import (
 	"golang.org/x/net/html/charset"
 )
 
+// testMaxBody is the max_body splitters are built for in tests: the
+// default, so max_items_bytes is its default 40 MiB.
+const testMaxBody = 10 * configs.MiB
+
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // TestMain sets mxj's package-global settings, in this one place: mxj is
@@ -50,12 +54,12 @@ func splitWith(t testing.TB, s *Splitter, ct string, body io.Reader) result {
 func splitBoth(t testing.TB, in configs.Incoming, ct string, body []byte) result {
 	t.Helper()
 	in.ReadMethod = "full"
-	full, err := New(in)
+	full, err := New(in, testMaxBody)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
 	in.ReadMethod = "incremental"
-	inc, err := New(in)
+	inc, err := New(in, testMaxBody)
 	if err != nil {
 		t.Fatalf("New incremental: %v", err)
 	}

@@ -36,18 +36,25 @@ type jsonWalker struct {
 	what     string // "JSON", or "JSON in form field \"x\""
 	emit     func([]byte) error
 	// With emit nil, items are collected here (full mode without a closure
-	// per request); more than maxItems is errTooMany.
+	// per request); more than maxItems is errTooMany, more than maxBytes in
+	// total errTooBig.
 	items    [][]byte
 	maxItems int
+	maxBytes int64
+	total    int64
 }
 
-// errTooMany marks max_items reached while collecting; the splitter words it.
-var errTooMany = &Error{Status: http.StatusRequestEntityTooLarge, Message: "too many items"}
+// errTooMany and errTooBig mark max_items and max_items_bytes reached while
+// collecting; the splitter words them.
+var (
+	errTooMany = &Error{Status: http.StatusRequestEntityTooLarge, Message: "too many items"}
+	errTooBig  = &Error{Status: http.StatusRequestEntityTooLarge, Message: "items too large"}
+)
 
 // collect parses a whole body in memory and returns its items, sub-slices of
 // body, valid until the walker is used again.
-func (w *jsonWalker) collect(body []byte, pat pattern, maxItems int) ([][]byte, error) {
-	w.maxItems = maxItems
+func (w *jsonWalker) collect(body []byte, pat pattern, maxItems int, maxBytes int64) ([][]byte, error) {
+	w.maxItems, w.maxBytes = maxItems, maxBytes
 	err := w.walk(body, nil, "JSON", pat, 0, nil)
 	return w.items, err
 }
@@ -67,7 +74,7 @@ func (w *jsonWalker) runAs(doc []byte, what string, pat pattern, root int, emit 
 
 func (w *jsonWalker) walk(body []byte, r io.Reader, what string, pat pattern, root int, emit func([]byte) error) error {
 	*w = jsonWalker{capDepth: -1, segs: pat.segs, frames: w.frames[:0], scratch: w.scratch[:0], what: what, emit: emit,
-		items: w.items[:0], maxItems: w.maxItems}
+		items: w.items[:0], maxItems: w.maxItems, maxBytes: w.maxBytes}
 	w.window.reset(body, r, w.rbuf)
 	if len(pat.segs) == 0 && root == 0 {
 		root = dCapture
@@ -197,6 +204,9 @@ func (w *jsonWalker) ended() error {
 	if w.emit == nil {
 		if len(w.items) == w.maxItems {
 			return errTooMany
+		}
+		if w.total += int64(len(item)); w.total > w.maxBytes {
+			return errTooBig
 		}
 		w.items = append(w.items, item)
 		return nil

@@ -55,7 +55,7 @@ func TestIncrementalMemoryFollowsTheItem(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.parser, func(t *testing.T) {
 			n := bodySize / (len(tc.item) + 1)
-			s, err := New(configs.Incoming{Name: "m", Parser: tc.parser, ReadMethod: "incremental", PatternToItems: tc.pattern, MaxItems: n})
+			s, err := New(configs.Incoming{Name: "m", Parser: tc.parser, ReadMethod: "incremental", PatternToItems: tc.pattern, MaxItems: n}, bodySize)
 			if err != nil {
 				t.Fatal(err)
 			}

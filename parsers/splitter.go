@@ -48,6 +48,7 @@ type Splitter struct {
 	pat         pattern
 	acceptEmpty bool
 	maxItems    int
+	maxBytes    int64 // max_items_bytes: what the items of one body may total
 	xmlCast     bool
 	formField   string
 	csvComma    rune
@@ -55,11 +56,17 @@ type Splitter struct {
 	xmlPool     sync.Pool // *xmlWalker, likewise; it keeps buffers and interned names
 }
 
-// New builds the splitter of one incoming configuration. Empty fields take the
-// SPEC defaults (parser auto, read_method full, on_empty reject, max_items
-// 100000, csv delimiter ",").
-func New(in configs.Incoming) (*Splitter, error) {
+// New builds the splitter of one incoming configuration for a webhook whose
+// max_body is maxBody: the items of one body may total at most
+// in.ItemsBytesLimit(maxBody) (SPEC §11). Empty fields take the SPEC defaults
+// (parser auto, read_method full, on_empty reject, max_items 100000, csv
+// delimiter ",").
+func New(in configs.Incoming, maxBody configs.Size) (*Splitter, error) {
 	s := &Splitter{parser: in.Parser, maxItems: in.MaxItems, xmlCast: in.XML.Cast, formField: in.Form.JSONField, csvComma: ','}
+	s.maxBytes = int64(in.ItemsBytesLimit(maxBody))
+	if s.maxBytes <= 0 {
+		return nil, fmt.Errorf("incoming %q: max_items_bytes is %d bytes with a max_body of %d; both must be more than 0", in.Name, s.maxBytes, maxBody)
+	}
 	if s.parser == "" {
 		s.parser = "auto"
 	}
@@ -155,6 +162,9 @@ func (s *Splitter) splitFull(ctx context.Context, kind, contentType string, body
 	}
 	switch kind {
 	case "raw":
+		if int64(len(body)) > s.maxBytes {
+			return s.tooBig()
+		}
 		return yield(Item{Data: body, ContentType: contentType})
 	case "json":
 		return s.yieldJSON(ctx, body, yield)
@@ -171,12 +181,17 @@ func (s *Splitter) splitFull(ctx context.Context, kind, contentType string, body
 }
 
 // collect runs walk to the end, keeping its items, and yields them only
-// when the whole body parsed.
+// when the whole body parsed. The limits stop the walker at the first item
+// past them, so a body that expands never makes it hold more.
 func (s *Splitter) collect(ctx context.Context, yield func(Item) error, walk func(emit func([]byte) error) error) error {
 	var items [][]byte
+	var total int64
 	err := walk(func(b []byte) error {
 		if len(items) == s.maxItems {
 			return s.tooMany()
+		}
+		if total += int64(len(b)); total > s.maxBytes {
+			return s.tooBig()
 		}
 		items = append(items, b)
 		return nil
@@ -211,11 +226,13 @@ func yieldAll(ctx context.Context, items [][]byte, yield func(Item) error) error
 func (s *Splitter) yieldJSON(ctx context.Context, body []byte, yield func(Item) error) error {
 	w := s.jsonPool.Get().(*jsonWalker)
 	defer s.jsonPool.Put(w)
-	items, err := w.collect(body, s.pat, s.maxItems)
+	items, err := w.collect(body, s.pat, s.maxItems, s.maxBytes)
 	defer clear(items) // the pool must not keep the body alive
 	switch {
 	case err == errTooMany:
 		return s.tooMany()
+	case err == errTooBig:
+		return s.tooBig()
 	case err != nil:
 		return err
 	case len(items) == 0:
@@ -226,10 +243,13 @@ func (s *Splitter) yieldJSON(ctx context.Context, body []byte, yield func(Item) 
 
 // splitStream yields items as the walker finds them.
 func (s *Splitter) splitStream(ctx context.Context, kind, contentType string, body io.Reader, yield func(Item) error) error {
-	n := 0
+	n, total := 0, int64(0)
 	emit := func(b []byte) error {
 		if n == s.maxItems {
 			return s.tooMany()
+		}
+		if total += int64(len(b)); total > s.maxBytes {
+			return s.tooBig()
 		}
 		n++
 		if err := ctx.Err(); err != nil {
@@ -243,6 +263,9 @@ func (s *Splitter) splitStream(ctx context.Context, kind, contentType string, bo
 		buf, err := readAll(body)
 		if err != nil {
 			return err
+		}
+		if int64(len(buf)) > s.maxBytes {
+			return s.tooBig()
 		}
 		return yield(Item{Data: buf, ContentType: contentType})
 	case "json":
@@ -273,6 +296,11 @@ func (s *Splitter) splitStream(ctx context.Context, kind, contentType string, bo
 
 func (s *Splitter) tooMany() *Error {
 	return reject(http.StatusRequestEntityTooLarge, "more than %d items", s.maxItems)
+}
+
+// tooBig is the 413 for items past max_items_bytes (SPEC §11).
+func (s *Splitter) tooBig() *Error {
+	return reject(http.StatusRequestEntityTooLarge, "items exceed %d bytes", s.maxBytes)
 }
 
 func (s *Splitter) empty() error {

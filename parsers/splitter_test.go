@@ -30,7 +30,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(tt.in)
+			_, err := New(tt.in, testMaxBody)
 			if err == nil || !strings.Contains(err.Error(), tt.msg) {
 				t.Fatalf("error %v, want one containing %q", err, tt.msg)
 			}
@@ -107,7 +107,7 @@ func TestRawPassesTheBodyThrough(t *testing.T) {
 	if res.err != nil || len(res.items) != 1 || res.items[0] != string(body) {
 		t.Fatalf("items %q error %v", res.items, res.err)
 	}
-	s, _ := New(configs.Incoming{Name: "t", Parser: "raw"})
+	s, _ := New(configs.Incoming{Name: "t", Parser: "raw"}, testMaxBody)
 	_ = s.Split(context.Background(), "image/png", bytes.NewReader(body), func(it Item) error {
 		if it.ContentType != "image/png" {
 			t.Fatalf("content type %q, want the request's", it.ContentType)
@@ -117,7 +117,7 @@ func TestRawPassesTheBodyThrough(t *testing.T) {
 }
 
 func TestItemsCarryJSONContentType(t *testing.T) {
-	s, _ := New(configs.Incoming{Name: "t", Parser: "xml"})
+	s, _ := New(configs.Incoming{Name: "t", Parser: "xml"}, testMaxBody)
 	_ = s.Split(context.Background(), "text/xml", strings.NewReader("<a/>"), func(it Item) error {
 		if it.ContentType != "application/json" {
 			t.Fatalf("content type %q", it.ContentType)
@@ -142,7 +142,7 @@ func TestYieldErrorStopsTheSplit(t *testing.T) {
 				case "csv":
 					pat = ""
 				}
-				s, err := New(configs.Incoming{Name: "t", Parser: parser, ReadMethod: method, PatternToItems: pat})
+				s, err := New(configs.Incoming{Name: "t", Parser: parser, ReadMethod: method, PatternToItems: pat}, testMaxBody)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -171,7 +171,7 @@ func TestIncrementalYieldsBeforeALateError(t *testing.T) {
 			pat = "r.a"
 		}
 		for method, want := range map[string]int{"full": 0, "incremental": 2} {
-			s, _ := New(configs.Incoming{Name: "t", Parser: parser, ReadMethod: method, PatternToItems: pat})
+			s, _ := New(configs.Incoming{Name: "t", Parser: parser, ReadMethod: method, PatternToItems: pat}, testMaxBody)
 			n := 0
 			err := s.Split(context.Background(), "", strings.NewReader(body), func(Item) error { n++; return nil })
 			wantErr(t, err, http.StatusBadRequest, "invalid ")
@@ -189,7 +189,7 @@ func TestReadErrorIsNotA400(t *testing.T) {
 	bodies := map[string]string{"json": `{"a":[1,2`, "xml": `<r><a>1</a>`, "csv": "a\n1\n", "form": "a=1", "raw": "x"}
 	for parser, body := range bodies {
 		for _, method := range []string{"full", "incremental"} {
-			s, _ := New(configs.Incoming{Name: "t", Parser: parser, ReadMethod: method})
+			s, _ := New(configs.Incoming{Name: "t", Parser: parser, ReadMethod: method}, testMaxBody)
 			r := io.MultiReader(strings.NewReader(body), iotest.ErrReader(boom))
 			err := s.Split(context.Background(), "", r, func(Item) error { return nil })
 			var rej *Error
@@ -201,7 +201,7 @@ func TestReadErrorIsNotA400(t *testing.T) {
 }
 
 func TestCanceledContextStopsIncremental(t *testing.T) {
-	s, _ := New(configs.Incoming{Name: "t", Parser: "json", ReadMethod: "incremental", PatternToItems: "a"})
+	s, _ := New(configs.Incoming{Name: "t", Parser: "json", ReadMethod: "incremental", PatternToItems: "a"}, testMaxBody)
 	ctx, cancel := context.WithCancel(context.Background())
 	n := 0
 	err := s.Split(ctx, "", strings.NewReader(`{"a":[1,2,3]}`), func(Item) error { n++; cancel(); return nil })
@@ -234,7 +234,7 @@ func TestItemsAreNotReused(t *testing.T) {
 			b, pat = x.String(), "r.a"
 		}
 		for _, method := range []string{"full", "incremental"} {
-			s, _ := New(configs.Incoming{Name: "t", Parser: parser, ReadMethod: method, PatternToItems: pat})
+			s, _ := New(configs.Incoming{Name: "t", Parser: parser, ReadMethod: method, PatternToItems: pat}, testMaxBody)
 			var kept [][]byte
 			err := s.Split(context.Background(), "", iotest.HalfReader(strings.NewReader(b)), func(it Item) error { kept = append(kept, it.Data); return nil })
 			if err != nil || len(kept) != 5000 {
@@ -253,7 +253,7 @@ func TestItemsAreNotReused(t *testing.T) {
 // splitter at once (the pooled walkers must never mix requests); run with -race.
 func TestConcurrentSplitsShareOneSplitter(t *testing.T) {
 	for _, method := range []string{"full", "incremental"} {
-		s, _ := New(configs.Incoming{Name: "t", Parser: "json", ReadMethod: method, PatternToItems: "a"})
+		s, _ := New(configs.Incoming{Name: "t", Parser: "json", ReadMethod: method, PatternToItems: "a"}, testMaxBody)
 		errs := make(chan error, 16)
 		for g := range 16 {
 			go func() {

@@ -39,7 +39,7 @@ func TestByteClasses(t *testing.T) {
 // after the split that nothing wrote over them.
 func keepItems(t *testing.T, in configs.Incoming, body []byte, oneByte bool) [][]byte {
 	t.Helper()
-	s, err := New(in)
+	s, err := New(in, testMaxBody)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,13 +137,13 @@ func TestPooledXMLWalkerCarriesNothingOver(t *testing.T) {
 	}
 	for _, method := range []string{"full", "incremental"} {
 		in := configs.Incoming{Name: "t", Parser: "xml", ReadMethod: method, PatternToItems: "Orders.Order", OnEmpty: "accept"}
-		shared, err := New(in)
+		shared, err := New(in, testMaxBody)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for round := range 2 {
 			for i, body := range bodies {
-				fresh, _ := New(in)
+				fresh, _ := New(in, testMaxBody)
 				want := splitWith(t, fresh, "", strings.NewReader(body))
 				got := splitWith(t, shared, "", strings.NewReader(body))
 				if !sameError(got.err, want.err) || !equalStrings(got.items, want.items) {
@@ -158,7 +158,7 @@ func TestPooledXMLWalkerCarriesNothingOver(t *testing.T) {
 // names through one XML splitter at once; run with -race.
 func TestConcurrentXMLSplitsShareOneSplitter(t *testing.T) {
 	for _, method := range []string{"full", "incremental"} {
-		s, _ := New(configs.Incoming{Name: "t", Parser: "xml", ReadMethod: method, PatternToItems: "r.a"})
+		s, _ := New(configs.Incoming{Name: "t", Parser: "xml", ReadMethod: method, PatternToItems: "r.a"}, testMaxBody)
 		errs := make(chan error, 8)
 		for g := range 8 {
 			go func() {

@@ -79,7 +79,7 @@ const (
 func streamHugeFill(t *testing.T, in configs.Incoming, tc hugeFill, want []string, what string) {
 	t.Helper()
 	in.ReadMethod = "incremental"
-	s, err := New(in)
+	s, err := New(in, testMaxBody)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +231,7 @@ func checkRule(t *testing.T, tc ruleCase, cuts []int) {
 		compareWithMXJ(t, xmlCase{pattern: tc.pattern, body: []byte(tc.body)}, res.items)
 	}
 	in.ReadMethod = "incremental"
-	s, err := New(in)
+	s, err := New(in, testMaxBody)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,12 +310,12 @@ func FuzzSkipXMLMarkup(f *testing.F) {
 		b.Write(rest)
 		body := b.Bytes()
 		in := configs.Incoming{Name: "f", Parser: "xml", PatternToItems: "r.a", OnEmpty: "accept"}
-		full, err := New(in)
+		full, err := New(in, testMaxBody)
 		if err != nil {
 			t.Fatal(err)
 		}
 		in.ReadMethod = "incremental"
-		inc, err := New(in)
+		inc, err := New(in, testMaxBody)
 		if err != nil {
 			t.Fatal(err)
 		}
