@@ -45,4 +45,9 @@
 //     that is not an address rejects the request.
 //   - A failure to read a spooled body is returned as a plain error, not a
 //     Rejection: the request was not judged.
+//   - NeedsBody tells the validators that read the body (hmac and every
+//     preset but gitlab) from those that judge by headers and the peer
+//     address alone, which the gateway runs before reading the body (SPEC
+//     §11). When several validators would refuse a request, one of the
+//     latter then gives the answer even if it comes later in the list.
 package validators

@@ -137,6 +137,9 @@ func firstHeader(h http.Header, key string) string {
 	return ""
 }
 
+// NeedsBody is true: every scheme signs the body.
+func (v *hmacValidator) NeedsBody() bool { return true }
+
 // Validate checks the signature of r.
 func (v *hmacValidator) Validate(ctx context.Context, r *Request) error {
 	value := firstHeader(r.Header, v.sigKey)

@@ -74,6 +74,9 @@ func containsAddr(ps []netip.Prefix, a netip.Addr) bool {
 	return false
 }
 
+// NeedsBody is false: the client is the peer address or X-Forwarded-For.
+func (v *ipAllowlist) NeedsBody() bool { return false }
+
 // Validate checks the client address.
 func (v *ipAllowlist) Validate(_ context.Context, r *Request) error {
 	client, ok := clientAddr(r.RemoteAddr, r.Header["X-Forwarded-For"], func(a netip.Addr) bool {

@@ -32,6 +32,12 @@ type Validator interface {
 	// not, or another error when the check itself failed (e.g. reading a
 	// spooled body).
 	Validate(ctx context.Context, r *Request) error
+	// NeedsBody reports whether Validate reads the body. Those that do not
+	// (header_secret, basic_auth, ip_allowlist, the gitlab token) judge a
+	// request by its headers and peer address alone, so they can run before
+	// the body is read and refuse it without waiting for it (SPEC §11);
+	// their Request may have a nil Body.
+	NeedsBody() bool
 }
 
 // Rejection is a failed check; the gateway renders {"error": Message} with Status and Header.
@@ -48,7 +54,9 @@ func (r *Rejection) Error() string { return r.Message }
 type Chain []Validator
 
 // Validate runs every validator in order; the first failure wins and nil
-// means all passed.
+// means all passed. A server that runs the validators without NeedsBody
+// first changes which failure wins when several would fail, never whether
+// the request passes.
 func (c Chain) Validate(ctx context.Context, r *Request) error {
 	for _, v := range c {
 		if err := v.Validate(ctx, r); err != nil {

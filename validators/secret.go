@@ -99,6 +99,9 @@ func (v *tokenValidator) Validate(_ context.Context, r *Request) error {
 	return nil
 }
 
+// NeedsBody is false: the token is a header.
+func (v *tokenValidator) NeedsBody() bool { return false }
+
 func (v *tokenValidator) sign(h http.Header) { h[v.key] = []string{v.prefix + v.one} }
 
 // basicAuthValidator passes on HTTP basic credentials.
@@ -148,6 +151,9 @@ func (v *basicAuthValidator) Validate(_ context.Context, r *Request) error {
 	}
 	return nil
 }
+
+// NeedsBody is false: the credentials are a header.
+func (v *basicAuthValidator) NeedsBody() bool { return false }
 
 func (v *basicAuthValidator) sign(h http.Header) {
 	h["Authorization"] = []string{"Basic " + base64.StdEncoding.EncodeToString([]byte(v.username+":"+v.password))}

@@ -78,6 +78,9 @@ func (v *twilioValidator) urls(rawQuery string) []string {
 	return append(out, alt.String())
 }
 
+// NeedsBody is true: form parameters are signed, other bodies hashed.
+func (v *twilioValidator) NeedsBody() bool { return true }
+
 // Validate checks the signature over the public URL and the parameters.
 func (v *twilioValidator) Validate(ctx context.Context, r *Request) error {
 	reject := func(msg string) error { return &Rejection{Status: http.StatusUnauthorized, Message: msg} }
