@@ -115,13 +115,15 @@ func (s *Server) replay(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if e.BodyTruncated {
-		return &apiError{status: http.StatusConflict,
-			msg: "request " + id + " cannot be replayed: its logged body is incomplete (over 64KiB, or never read)"}
-	}
+	// The refusal first: a request refused by header validators was never
+	// read, so its body is incomplete too, but the refusal is the reason.
 	if !validated(e.Status) {
 		return &apiError{status: http.StatusConflict,
 			msg: "request " + id + " cannot be replayed: it was refused before or by its validators (status " + strconv.Itoa(e.Status) + "); only a request that passed them can be"}
+	}
+	if e.BodyTruncated {
+		return &apiError{status: http.StatusConflict,
+			msg: "request " + id + " cannot be replayed: its logged body is incomplete (over 64KiB, or never read)"}
 	}
 	res := s.opts.Replay(r.Context(), e)
 	var answer any = string(res.Body)
