@@ -17,8 +17,9 @@ import (
 	"github.com/hookgate/hookgate/validators"
 )
 
-// handleWebhook is the ingest path: look up, check, read, validate, parse,
-// publish, and answer 200 only once JetStream acknowledged every task.
+// handleWebhook is the ingest path: look up, check, validate what needs no
+// body, read, validate the rest, parse, publish, and answer 200 only once
+// JetStream acknowledged every task.
 func (s *Server) handleWebhook(c echo.Context) (err error) {
 	start := s.now()
 	id := newRequestID()
@@ -32,11 +33,18 @@ func (s *Server) handleWebhook(c echo.Context) (err error) {
 	// Only for a logged webhook: the body is copied before its buffer goes
 	// back to the pool; unread (a 413, a read error) counts as truncated.
 	loggedText, loggedCut := "", true
+	bodyRead := false
 	defer func() {
 		stored, msg := tasks, ""
 		if err != nil {
 			re := asRequestError(err)
 			status, stored, msg = re.Status, re.Published, re.Message
+			// Refused before its body was read to the end: the answer goes
+			// out at once and the connection is closed, so the server
+			// neither waits for the rest of the body nor reads it (SPEC §11).
+			if !bodyRead && req.ContentLength != 0 {
+				c.Response().Header().Set("Connection", "close")
+			}
 		}
 		if s.reqlog != nil && w.logging() {
 			s.logRequest(&RequestLogEntry{
@@ -64,6 +72,10 @@ func (s *Server) handleWebhook(c echo.Context) (err error) {
 		return reject(http.StatusNotFound, "unknown webhook")
 	}
 	wm = w.metrics(s.metrics)
+	if !s.load.requests.take(1, rt.maxConcurrent) {
+		return busy()
+	}
+	defer s.load.requests.give(1)
 	if !w.allows(req.Method) {
 		e := reject(http.StatusMethodNotAllowed, "method not allowed")
 		e.Header = http.Header{"Allow": {w.allow}}
@@ -78,40 +90,39 @@ func (s *Server) handleWebhook(c echo.Context) (err error) {
 	if req.ContentLength > w.maxBody {
 		return reject(http.StatusRequestEntityTooLarge, w.maxBodyMsg)
 	}
-	b, err := readBody(req.Body, w.maxBody, rt.Config.Server.SpoolDir)
-	if errors.Is(err, errTooLarge) {
-		return reject(http.StatusRequestEntityTooLarge, w.maxBodyMsg)
-	}
-	if err != nil {
-		return reject(http.StatusBadRequest, "could not read body: "+err.Error())
-	}
-	defer b.Close()
-	if s.reqlog != nil && w.logging() {
-		loggedText, loggedCut = loggedBody(b)
-	}
 
 	vr := &validators.Request{
 		Method:     req.Method,
 		URL:        req.URL,
 		Header:     req.Header,
 		RemoteAddr: req.RemoteAddr,
-		Body:       b,
 		Now:        start,
 	}
-	// Element by element rather than Chain.Validate, to count a refusal
-	// under the kind of validator that made it.
 	replay, chain := isReplay(req.Context()), w.chain
 	if replay {
 		chain = nil // validated when it first came in
 	}
-	for i, v := range chain {
-		if err := v.Validate(req.Context(), vr); err != nil {
-			var rej *validators.Rejection
-			if wm != nil && i < len(wm.validators) && errors.As(err, &rej) {
-				wm.validators[i].Inc()
-			}
-			return err
-		}
+	if err := validate(req.Context(), wm, chain, vr, false); err != nil {
+		return err
+	}
+
+	b, err := readBody(req.Body, w.maxBody, req.ContentLength, spooler{dir: rt.Config.Server.SpoolDir, max: rt.spoolMax, budget: &s.load.spool})
+	switch {
+	case errors.Is(err, errTooLarge):
+		return reject(http.StatusRequestEntityTooLarge, w.maxBodyMsg)
+	case errors.Is(err, errSpoolFull):
+		return busy()
+	case err != nil:
+		return reject(http.StatusBadRequest, "could not read body: "+err.Error())
+	}
+	bodyRead = true
+	defer b.Close()
+	if s.reqlog != nil && w.logging() {
+		loggedText, loggedCut = loggedBody(b)
+	}
+	vr.Body = b
+	if err := validate(req.Context(), wm, chain, vr, true); err != nil {
+		return err
 	}
 
 	// Once publishing starts it finishes on its own clock: a sender hanging
@@ -143,6 +154,25 @@ func (s *Server) handleWebhook(c echo.Context) (err error) {
 		status = w.respond.Status // what respondOK sends
 	}
 	return s.respondOK(c, w, id, res)
+}
+
+// validate runs the validators of chain that read the body (needsBody) or
+// those that do not, in chain order, and counts a refusal under the kind
+// of the validator that made it.
+func validate(ctx context.Context, wm *webhookMetrics, chain validators.Chain, r *validators.Request, needsBody bool) error {
+	for i, v := range chain {
+		if v.NeedsBody() != needsBody {
+			continue
+		}
+		if err := v.Validate(ctx, r); err != nil {
+			var rej *validators.Rejection
+			if wm != nil && i < len(wm.validators) && errors.As(err, &rej) {
+				wm.validators[i].Inc()
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 func newRequestID() string {

@@ -26,6 +26,9 @@ type Metrics struct {
 	published   *prometheus.CounterVec   // webhook, incoming
 	validations *prometheus.CounterVec   // webhook, validator
 	reloads     *prometheus.CounterVec   // result
+	// load is the Server's, read when scraped, so that counting requests
+	// and spooled bytes costs the request path nothing more.
+	load atomic.Pointer[load]
 }
 
 // NewMetrics creates the gateway's collectors and registers them on reg.
@@ -56,7 +59,15 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "Configuration reloads, by result (success or failure).",
 		}, []string{"result"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.published, m.validations, m.reloads} {
+	inFlight := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "hookgate_requests_in_flight",
+		Help: "Webhook requests being handled on the public listener, counted against server.max_concurrent.",
+	}, func() float64 { return m.loaded(func(l *load) int64 { return l.requests.used.Load() }) })
+	spooled := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "hookgate_spool_bytes",
+		Help: "Bytes of request bodies spooled to disk, counted against server.spool_max.",
+	}, func() float64 { return m.loaded(func(l *load) int64 { return l.spool.used.Load() }) })
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.published, m.validations, m.reloads, inFlight, spooled} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("gateway metrics: %w; use one registry per process", err)
 		}
@@ -66,6 +77,20 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m.reloads.WithLabelValues("success")
 	m.reloads.WithLabelValues("failure")
 	return m, nil
+}
+
+// observe makes the load gauges report l.
+func (m *Metrics) observe(l *load) {
+	if m != nil {
+		m.load.Store(l)
+	}
+}
+
+func (m *Metrics) loaded(value func(*load) int64) float64 {
+	if l := m.load.Load(); l != nil {
+		return float64(value(l))
+	}
+	return 0
 }
 
 // Reloaded counts one configuration reload: result "success" when err is

@@ -18,6 +18,8 @@ import (
 type Runtime struct {
 	Config   *configs.Config
 	webhooks map[string]*webhook
+	// server.max_concurrent and server.spool_max (SPEC §11).
+	maxConcurrent, spoolMax int64
 }
 
 type webhook struct {
@@ -60,7 +62,10 @@ func Build(cfg *configs.Config) (*Runtime, error) {
 	for _, in := range cfg.Incoming {
 		incoming[in.Name] = in
 	}
-	rt := &Runtime{Config: cfg, webhooks: make(map[string]*webhook, len(cfg.Webhooks))}
+	rt := &Runtime{
+		Config: cfg, webhooks: make(map[string]*webhook, len(cfg.Webhooks)),
+		maxConcurrent: limit(cfg.Server.MaxConcurrent), spoolMax: limit(cfg.Server.SpoolMax),
+	}
 	for i, wc := range cfg.Webhooks {
 		if wc.Disabled {
 			continue // a disabled webhook answers 404 like an unknown one

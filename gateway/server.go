@@ -29,6 +29,8 @@ type Server struct {
 	metrics *Metrics
 	// reqlog is set before serving; nil keeps no request log.
 	reqlog *bus.LogWriter
+	// load counts requests and spooled bytes across reloads.
+	load load
 }
 
 // New builds a Server on rt, publishing through b.
@@ -74,6 +76,7 @@ func (s *Server) Swap(rt *Runtime) {
 func (s *Server) SetMetrics(m *Metrics) {
 	s.metrics = m
 	s.rt.Load().prepare(m)
+	m.observe(&s.load)
 }
 
 // Runtime is the runtime now serving.

@@ -17,22 +17,41 @@ const memoryLimit = 1 << 20
 // errTooLarge reports a body above the webhook's max_body.
 var errTooLarge = errors.New("body too large")
 
+// errSpoolFull reports a body that would take the spooled bodies past
+// server.spool_max: the request is refused as busy (SPEC §11).
+var errSpoolFull = errors.New("spool full")
+
+// spooler is where and how much a request may spool: the directory and
+// spool_max of the runtime in use, and the Server's count of spooled bytes.
+type spooler struct {
+	dir    string
+	max    int64
+	budget *budget
+}
+
 // body is a request body read in full once: in memory up to memoryLimit,
 // otherwise in a temporary file. It implements validators.Body.
 type body struct {
-	buf  *bytes.Buffer // nil when spooled
-	file *os.File
-	size int64
-	pool *sync.Pool
+	buf      *bytes.Buffer // nil when spooled
+	file     *os.File
+	size     int64
+	pool     *sync.Pool
+	budget   *budget // where reserved goes back on Close
+	reserved int64   // bytes of the spool budget this body holds
 }
 
 var bufferPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-// readBody reads r up to limit bytes; more than limit is errTooLarge.
-// sizeHint (Content-Length, or -1) lets a body that cannot fit in memory go
-// straight to disk.
-func readBody(r io.Reader, limit int64, spoolDir string) (*body, error) {
-	b := &body{pool: &bufferPool}
+// readBody reads r up to limit bytes; more than limit is errTooLarge. A
+// body above memoryLimit is spooled, within sp's budget: a Content-Length
+// (contentLength, -1 when unknown) that would not fit is errSpoolFull
+// before anything is read, and a body of unknown length reserves as it is
+// written. Whatever a body reserved goes back on Close.
+func readBody(r io.Reader, limit, contentLength int64, sp spooler) (*body, error) {
+	b := &body{pool: &bufferPool, budget: sp.budget}
+	if contentLength > memoryLimit && !b.reserve(contentLength, sp.max) {
+		return nil, errSpoolFull
+	}
 	b.buf = bufferPool.Get().(*bytes.Buffer)
 	b.buf.Reset()
 	// One byte past the limit tells "exactly at the limit" from "above it".
@@ -48,10 +67,15 @@ func readBody(r io.Reader, limit int64, spoolDir string) (*body, error) {
 		return nil, errTooLarge
 	}
 	if n <= memoryLimit {
+		b.unreserve()
 		return b, nil
 	}
+	if !b.reserve(n, sp.max) {
+		b.Close()
+		return nil, errSpoolFull
+	}
 	// Larger than memory allows: move what we have to a file and stream the rest.
-	f, err := os.CreateTemp(spoolDir, "hookgate-body-*")
+	f, err := os.CreateTemp(sp.dir, "hookgate-body-*")
 	if err != nil {
 		b.Close()
 		return nil, fmt.Errorf("spool body: %w", err)
@@ -64,8 +88,12 @@ func readBody(r io.Reader, limit int64, spoolDir string) (*body, error) {
 		return nil, fmt.Errorf("spool body: %w", err)
 	}
 	b.releaseBuffer()
-	rest, err := io.Copy(f, io.LimitReader(r, limit+1-n))
+	rest, err := io.Copy(&spoolWriter{b: b, max: sp.max, at: n}, io.LimitReader(r, limit+1-n))
 	b.size += rest
+	if errors.Is(err, errSpoolFull) {
+		b.Close()
+		return nil, errSpoolFull
+	}
 	if err != nil {
 		b.Close()
 		return nil, fmt.Errorf("spool body: %w", err)
@@ -75,6 +103,43 @@ func readBody(r io.Reader, limit int64, spoolDir string) (*body, error) {
 		return nil, errTooLarge
 	}
 	return b, nil
+}
+
+// reserve makes the body hold at least total bytes of the spool budget.
+func (b *body) reserve(total, max int64) bool {
+	if total <= b.reserved {
+		return true
+	}
+	if !b.budget.take(total-b.reserved, max) {
+		return false
+	}
+	b.reserved = total
+	return true
+}
+
+// unreserve gives back what the body holds of the spool budget.
+func (b *body) unreserve() {
+	if b.reserved > 0 {
+		b.budget.give(b.reserved)
+		b.reserved = 0
+	}
+}
+
+// spoolWriter writes the rest of a body to its spool file, reserving
+// each piece before it is written.
+type spoolWriter struct {
+	b   *body
+	max int64
+	at  int64 // bytes in the file so far
+}
+
+func (w *spoolWriter) Write(p []byte) (int, error) {
+	if !w.b.reserve(w.at+int64(len(p)), w.max) {
+		return 0, errSpoolFull
+	}
+	n, err := w.b.file.Write(p)
+	w.at += int64(n)
+	return n, err
 }
 
 // Size is the body's length in bytes.
@@ -110,9 +175,11 @@ func (b *body) releaseBuffer() {
 	}
 }
 
-// Close returns the buffer or closes (and so deletes) the spool file.
+// Close returns the buffer, closes (and so deletes) the spool file and gives
+// back its share of the spool budget.
 func (b *body) Close() error {
 	b.releaseBuffer()
+	b.unreserve()
 	if b.file != nil {
 		err := b.file.Close()
 		b.file = nil
