@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -16,7 +17,23 @@ import (
 type dedupKey struct {
 	kind string // "", "header", "body", "body_hash"
 	arg  string
+	// modifiers: the body path uses a gjson modifier (@pretty, @valid,
+	// @flatten...), and those recurse once per level of the document.
+	modifiers bool
 }
+
+// Bounds of SPEC §11 on what a dedup key may cost.
+const (
+	// maxDedupKey is the longest key used as it is; a longer one is
+	// replaced by its SHA-256, so Nats-Msg-Id stays small whatever a
+	// sender puts in a header or a body field.
+	maxDedupKey = 256
+	// dedupPrefix is how much of a spooled body a body path reads.
+	dedupPrefix = 1 << 20
+	// dedupDepth is the deepest document a path with modifiers runs on:
+	// the parsers' limit (SPEC §3.1), past which the body is refused anyway.
+	dedupDepth = 512
+)
 
 func parseDedupKey(spec string) (dedupKey, error) {
 	switch {
@@ -27,7 +44,8 @@ func parseDedupKey(spec string) (dedupKey, error) {
 	case strings.HasPrefix(spec, "header:") && len(spec) > len("header:"):
 		return dedupKey{kind: "header", arg: http.CanonicalHeaderKey(spec[len("header:"):])}, nil
 	case strings.HasPrefix(spec, "body:") && len(spec) > len("body:"):
-		return dedupKey{kind: "body", arg: spec[len("body:"):]}, nil
+		path := spec[len("body:"):]
+		return dedupKey{kind: "body", arg: path, modifiers: strings.Contains(path, "@")}, nil
 	}
 	return dedupKey{}, fmt.Errorf("dedup_key %q: use header:NAME, body:GJSON.PATH or body_hash", spec)
 }
@@ -35,20 +53,12 @@ func parseDedupKey(spec string) (dedupKey, error) {
 // value returns the request's key, or "" when the request has none (the
 // request id is used then, so nothing is de-duplicated by mistake).
 func (d dedupKey) value(h http.Header, b *body) string {
+	var v string
 	switch d.kind {
 	case "header":
-		return h.Get(d.arg)
+		v = h.Get(d.arg)
 	case "body":
-		if raw := b.Bytes(); raw != nil {
-			return gjson.GetBytes(raw, d.arg).String()
-		}
-		// Spooled bodies are larger than a key lookup is worth reading whole;
-		// gjson needs the bytes, so read them once from the spool.
-		raw, err := io.ReadAll(b.Open())
-		if err != nil {
-			return ""
-		}
-		return gjson.GetBytes(raw, d.arg).String()
+		v = d.fromBody(b)
 	case "body_hash":
 		sum := sha256.New()
 		if _, err := io.Copy(sum, b.Open()); err != nil {
@@ -56,5 +66,57 @@ func (d dedupKey) value(h http.Header, b *body) string {
 		}
 		return hex.EncodeToString(sum.Sum(nil))
 	}
-	return ""
+	if len(v) > maxDedupKey {
+		sum := sha256.Sum256([]byte(v))
+		return hex.EncodeToString(sum[:])
+	}
+	return v
+}
+
+// fromBody looks the path up in the body in memory, or in the first
+// dedupPrefix bytes of a spooled one: a key is near the top of a document,
+// and the rest of a large body is not worth holding for it.
+func (d dedupKey) fromBody(b *body) string {
+	raw := b.Bytes()
+	if raw == nil {
+		buf := bufferPool.Get().(*bytes.Buffer)
+		defer bufferPool.Put(buf)
+		buf.Reset()
+		buf.Grow(dedupPrefix) // once: Buffer.ReadFrom would double its way there
+		raw = buf.AvailableBuffer()[:dedupPrefix]
+		n, err := io.ReadFull(b.Open(), raw)
+		if err != nil && err != io.ErrUnexpectedEOF {
+			return ""
+		}
+		raw = raw[:n]
+	}
+	if d.modifiers && deeperThan(raw, dedupDepth) {
+		return ""
+	}
+	// GetBytes copies what it returns, so raw may go back to the pool.
+	return gjson.GetBytes(raw, d.arg).String()
+}
+
+// deeperThan reports whether the JSON in raw nests arrays and objects more
+// than limit levels deep. It only counts brackets outside strings, without
+// checking the syntax: the parsers do that.
+func deeperThan(raw []byte, limit int) bool {
+	depth := 0
+	for i := 0; i < len(raw); i++ {
+		switch raw[i] {
+		case '[', '{':
+			if depth++; depth > limit {
+				return true
+			}
+		case ']', '}':
+			depth--
+		case '"':
+			for i++; i < len(raw) && raw[i] != '"'; i++ {
+				if raw[i] == '\\' {
+					i++
+				}
+			}
+		}
+	}
+	return false
 }
