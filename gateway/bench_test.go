@@ -64,7 +64,7 @@ func openBenchBus(b *testing.B, url string) *bus.Bus {
 
 func benchServer(b *testing.B, bs *bus.Bus, wh configs.Webhook, in configs.Incoming) *Server {
 	cfg := &configs.Config{
-		Server:   configs.Server{MaxBody: 10 << 20},
+		Server:   configs.Default().Server, // max_body, max_concurrent, spool_max as shipped
 		NATS:     configs.NATS{PublishTimeout: 5 * time.Second},
 		Webhooks: []configs.Webhook{wh},
 		Incoming: []configs.Incoming{in},
