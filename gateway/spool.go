@@ -32,12 +32,19 @@ type spooler struct {
 // body is a request body read in full once: in memory up to memoryLimit,
 // otherwise in a temporary file. It implements validators.Body.
 type body struct {
-	buf      *bytes.Buffer // nil when spooled
-	file     *os.File
-	size     int64
-	pool     *sync.Pool
-	budget   *budget // where reserved goes back on Close
-	reserved int64   // bytes of the spool budget this body holds
+	buf   *bytes.Buffer // nil when spooled
+	spool *spoolFile    // nil while the body may stay in memory
+	size  int64
+	pool  *sync.Pool
+}
+
+// spoolFile is a spooled body's file and its share of spool_max: kept apart
+// from body so that the bodies held in memory, nearly all of them, stay
+// small.
+type spoolFile struct {
+	file     *os.File // nil until the body goes to disk
+	budget   *budget
+	reserved int64 // bytes of the budget this body holds
 }
 
 var bufferPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -48,9 +55,12 @@ var bufferPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // before anything is read, and a body of unknown length reserves as it is
 // written. Whatever a body reserved goes back on Close.
 func readBody(r io.Reader, limit, contentLength int64, sp spooler) (*body, error) {
-	b := &body{pool: &bufferPool, budget: sp.budget}
-	if contentLength > memoryLimit && !b.reserve(contentLength, sp.max) {
-		return nil, errSpoolFull
+	b := &body{pool: &bufferPool}
+	if contentLength > memoryLimit {
+		b.spool = &spoolFile{budget: sp.budget}
+		if !b.spool.reserve(contentLength, sp.max) {
+			return nil, errSpoolFull
+		}
 	}
 	b.buf = bufferPool.Get().(*bytes.Buffer)
 	b.buf.Reset()
@@ -67,10 +77,16 @@ func readBody(r io.Reader, limit, contentLength int64, sp spooler) (*body, error
 		return nil, errTooLarge
 	}
 	if n <= memoryLimit {
-		b.unreserve()
+		if b.spool != nil { // shorter than announced: nothing to spool
+			b.spool.release()
+			b.spool = nil
+		}
 		return b, nil
 	}
-	if !b.reserve(n, sp.max) {
+	if b.spool == nil {
+		b.spool = &spoolFile{budget: sp.budget}
+	}
+	if !b.spool.reserve(n, sp.max) {
 		b.Close()
 		return nil, errSpoolFull
 	}
@@ -82,13 +98,13 @@ func readBody(r io.Reader, limit, contentLength int64, sp spooler) (*body, error
 	}
 	// The name is not needed: removing it now leaves nothing behind on a crash.
 	_ = os.Remove(f.Name())
-	b.file = f
+	b.spool.file = f
 	if _, err := f.Write(b.buf.Bytes()); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("spool body: %w", err)
 	}
 	b.releaseBuffer()
-	rest, err := io.Copy(&spoolWriter{b: b, max: sp.max, at: n}, io.LimitReader(r, limit+1-n))
+	rest, err := io.Copy(&spoolWriter{s: b.spool, max: sp.max, at: n}, io.LimitReader(r, limit+1-n))
 	b.size += rest
 	if errors.Is(err, errSpoolFull) {
 		b.Close()
@@ -106,38 +122,38 @@ func readBody(r io.Reader, limit, contentLength int64, sp spooler) (*body, error
 }
 
 // reserve makes the body hold at least total bytes of the spool budget.
-func (b *body) reserve(total, max int64) bool {
-	if total <= b.reserved {
+func (s *spoolFile) reserve(total, max int64) bool {
+	if total <= s.reserved {
 		return true
 	}
-	if !b.budget.take(total-b.reserved, max) {
+	if !s.budget.take(total-s.reserved, max) {
 		return false
 	}
-	b.reserved = total
+	s.reserved = total
 	return true
 }
 
-// unreserve gives back what the body holds of the spool budget.
-func (b *body) unreserve() {
-	if b.reserved > 0 {
-		b.budget.give(b.reserved)
-		b.reserved = 0
+// release gives back what the body holds of the spool budget.
+func (s *spoolFile) release() {
+	if s.reserved > 0 {
+		s.budget.give(s.reserved)
+		s.reserved = 0
 	}
 }
 
 // spoolWriter writes the rest of a body to its spool file, reserving
 // each piece before it is written.
 type spoolWriter struct {
-	b   *body
+	s   *spoolFile
 	max int64
 	at  int64 // bytes in the file so far
 }
 
 func (w *spoolWriter) Write(p []byte) (int, error) {
-	if !w.b.reserve(w.at+int64(len(p)), w.max) {
+	if !w.s.reserve(w.at+int64(len(p)), w.max) {
 		return 0, errSpoolFull
 	}
-	n, err := w.b.file.Write(p)
+	n, err := w.s.file.Write(p)
 	w.at += int64(n)
 	return n, err
 }
@@ -158,7 +174,7 @@ func (b *body) Open() io.ReadSeeker {
 	if b.buf != nil {
 		return bytes.NewReader(b.buf.Bytes())
 	}
-	return io.NewSectionReader(b.file, 0, b.size)
+	return io.NewSectionReader(b.spool.file, 0, b.size)
 }
 
 // keepBuffer stops the buffer from going back to the pool: publishes that
@@ -179,11 +195,12 @@ func (b *body) releaseBuffer() {
 // back its share of the spool budget.
 func (b *body) Close() error {
 	b.releaseBuffer()
-	b.unreserve()
-	if b.file != nil {
-		err := b.file.Close()
-		b.file = nil
-		return err
+	if s := b.spool; s != nil {
+		b.spool = nil
+		s.release()
+		if s.file != nil {
+			return s.file.Close()
+		}
 	}
 	return nil
 }
