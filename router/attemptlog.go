@@ -74,7 +74,7 @@ func (r *Router) stopAttemptLog(ctx context.Context) {
 // MaxLoggedResponse bytes of the answers to attempts that ask for them.
 func (r *Router) captureResponses() {
 	for _, d := range r.dests {
-		d.client.Transport = captureTransport{next: d.client.Transport}
+		d.rt = captureTransport{next: d.rt}
 	}
 }
 
