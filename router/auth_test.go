@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/hookgate/hookgate/configs"
 )
@@ -102,7 +101,7 @@ func sendOnce(t *testing.T, out configs.Outgoing, p *configs.AuthProfile, body s
 	var creds *credentials
 	if p != nil {
 		var err error
-		if creds, err = newCredentials(*p, tokenClient(time.Second)); err != nil {
+		if creds, err = newCredentials(*p, withDefaults(out)); err != nil {
 			t.Fatalf("credentials: %v", err)
 		}
 	}

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -206,10 +205,8 @@ func buildDestination(o configs.Outgoing, profiles map[string]configs.AuthProfil
 		if !ok {
 			return nil, fmt.Errorf("outgoing %q: unknown auth profile %q; define it under auth_profiles", o.Name, o.Auth)
 		}
-		// The token endpoint is the operator's own choice, not the task's,
-		// so it is reached without the SSRF guard.
 		var err error
-		if creds, err = newCredentials(p, tokenClient(o.Timeout)); err != nil {
+		if creds, err = newCredentials(p, o); err != nil {
 			return nil, err
 		}
 	}
@@ -372,9 +369,7 @@ func (r *Router) Stop(ctx context.Context) error {
 	for _, d := range r.dests {
 		d.transport.CloseIdleConnections()
 		if d.creds != nil && d.creds.oauth != nil {
-			if tr, ok := d.creds.oauth.client.Transport.(*http.Transport); ok {
-				tr.CloseIdleConnections()
-			}
+			d.creds.oauth.transport.CloseIdleConnections()
 		}
 	}
 	return err

@@ -53,8 +53,8 @@ type destination struct {
 // newDestination builds an outgoing configuration; idle is how many idle
 // connections to keep to its host (the sum of its pairs' concurrency).
 func newDestination(o configs.Outgoing, creds *credentials, version string, idle int) (*destination, error) {
-	u, err := url.Parse(o.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	u, err := parseAbsolute(o.URL)
+	if err != nil {
 		return nil, fmt.Errorf("outgoing %q: url %q is not an absolute http or https URL", o.Name, redactURL(o.URL))
 	}
 	if creds != nil && !creds.allows(u.Hostname()) {
@@ -125,11 +125,7 @@ func errRedirect(resp *http.Response) error {
 	if err != nil || u.Host == "" {
 		return fmt.Errorf("redirect %d to an unreadable Location not followed", code)
 	}
-	host := u.Host
-	if len(host) > maxHostInError {
-		host = strings.ToValidUTF8(host[:maxHostInError], "") + "…"
-	}
-	return fmt.Errorf("redirect %d to %s not followed", code, host)
+	return fmt.Errorf("redirect %d to %s not followed", code, clip(u.Host, maxHostInError))
 }
 
 // send makes one delivery attempt. An OAuth2 token the destination answers
@@ -171,7 +167,8 @@ func (d *destination) do(ctx context.Context, body []byte, contentType, id strin
 	var used *oauth2.Token
 	if d.creds != nil {
 		if used, err = d.creds.apply(ctx, req); err != nil {
-			return 0, nil, &deliveryError{retryable: true, err: err}
+			// A token endpoint at a refused address stays refused.
+			return 0, nil, &deliveryError{retryable: !errors.Is(err, errAddressNotAllowed), err: err}
 		}
 	}
 	if d.cfg.Signing != nil {
@@ -217,6 +214,15 @@ func (d *destination) failed(ctx context.Context, err error) (int, *oauth2.Token
 		err = ue.Err
 	}
 	return 0, nil, &deliveryError{retryable: true, err: fmt.Errorf("%s %s: %w", d.cfg.Method, d.host, err)}
+}
+
+// parseAbsolute parses an absolute http or https URL with a host.
+func parseAbsolute(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err == nil && (u.Scheme != "http" && u.Scheme != "https" || u.Host == "") {
+		err = errors.New("not an absolute http or https URL")
+	}
+	return u, err
 }
 
 // redactURL drops userinfo and query from a URL for error messages.
