@@ -94,7 +94,8 @@ func (c *credentials) apply(ctx context.Context, req *http.Request) (*oauth2.Tok
 type tokenCache struct {
 	cfg       clientcredentials.Config
 	client    *http.Client
-	transport *http.Transport // client's, for Stop to close idle connections
+	transport *http.Transport    // client's, for Stop to close idle connections
+	onToken   func(token string) // told every new access token, to mask it
 
 	mu  sync.Mutex
 	tok *oauth2.Token
@@ -112,6 +113,9 @@ func (c *tokenCache) token(ctx context.Context) (*oauth2.Token, error) {
 	tok, err := c.cfg.Token(context.WithValue(ctx, oauth2.HTTPClient, c.client))
 	if err != nil {
 		return nil, fmt.Errorf("oauth2 token from %s: %w", redactURL(c.cfg.TokenURL), tokenError(err))
+	}
+	if c.onToken != nil {
+		c.onToken(tok.AccessToken)
 	}
 	c.tok = tok
 	return tok, nil

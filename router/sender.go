@@ -48,6 +48,7 @@ type destination struct {
 	limiter   *rate.Limiter // nil = unlimited
 	creds     *credentials  // nil = no auth profile
 	userAgent string
+	redact    *redactor // masks what it sends in what is kept of answers
 }
 
 // newDestination builds an outgoing configuration; idle is how many idle
@@ -93,6 +94,14 @@ func newDestination(o configs.Outgoing, creds *credentials, version string, idle
 		ExpectContinueTimeout: time.Second,
 	}
 	d := &destination{cfg: o, host: u.Hostname(), transport: tr, creds: creds, userAgent: "hookgate/" + version}
+	if creds != nil {
+		d.redact = newRedactor(o, &creds.profile)
+		if creds.oauth != nil {
+			creds.oauth.onToken = d.redact.remember
+		}
+	} else {
+		d.redact = newRedactor(o, nil)
+	}
 	d.rt = tr
 	if o.RateLimit.N > 0 && o.RateLimit.Per > 0 {
 		perSecond := float64(o.RateLimit.N) / o.RateLimit.Per.Seconds()
@@ -142,6 +151,12 @@ func (d *destination) send(ctx, stop context.Context, body []byte, contentType, 
 		if status == http.StatusUnauthorized && used != nil && try == 0 {
 			d.creds.oauth.invalidate(used)
 			continue
+		}
+		if derr != nil {
+			// Its text becomes hookgate-error and a log line: the
+			// destination (a Location, a token server's error code) may
+			// have put a secret there.
+			derr.err = d.redact.err(derr.err)
 		}
 		return derr
 	}
