@@ -28,7 +28,7 @@ type unreadable struct {
 func (e *unreadable) Error() string { return e.step + ": " + e.reason }
 
 // bom is the UTF-8 byte order mark that CheckJSON accepts and gjson does not.
-var bom = []byte("\xef\xbb\xbf")
+const bom = "\xef\xbb\xbf"
 
 // readJSON checks that item is JSON a step can read: one value, nested at
 // most parsers.MaxDepth deep, checked without recursion before gjson (whose
@@ -41,7 +41,7 @@ func readJSON(step string, item []byte) ([]byte, error) {
 		}
 		return nil, &unreadable{step: step, reason: "the task body is not valid JSON (" + err.Error() + ")"}
 	}
-	return bytes.TrimPrefix(item, bom), nil
+	return bytes.TrimPrefix(item, []byte(bom)), nil
 }
 
 // tooLarge is the reason of an output past the limit.

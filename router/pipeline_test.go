@@ -127,3 +127,27 @@ func BenchmarkEncodeXMLDeep16MiB(b *testing.B) {
 		}
 	}
 }
+
+// Through NATS: an unreadable task is dead-lettered on its first delivery,
+// never retried, and the consumer goes on delivering.
+func TestUnreadableTaskIsADeadLetterAtOnce(t *testing.T) {
+	js := startJS(t)
+	rc := newReceiver(t, nil)
+	startRouter(t, testConfig(withTransform, testOutgoing("o", rc.URL)), js)
+	publishTask(t, js, "tasks.orders", "req-orders-0", strings.Repeat("[", 100000))
+	dl := nextDeadLetter(t, js, DLQSubject("r", "o"))
+	if e, a, s := dl.Headers().Get(HeaderError), dl.Headers().Get(HeaderAttempts), dl.Headers().Get(HeaderStatus); e != "transform: nesting deeper than 512" || a != "1" || s != "0" {
+		t.Errorf("dead letter error %q, attempts %s, status %s; want the transform's refusal on attempt 1, status 0", e, a, s)
+	}
+	if len(dl.Data()) != 100000 {
+		t.Errorf("dead letter body of %d bytes, want the task's 100000", len(dl.Data()))
+	}
+	publishTask(t, js, "tasks.orders", "req-orders-1", `{"n":1}`)
+	if a := rc.wait(t, 1)[0]; a.body != `{"n":1,"seen":true}` {
+		t.Errorf("next task delivered as %q", a.body)
+	}
+	settled(t, js, "r", "o")
+	if n := rc.count(); n != 1 {
+		t.Errorf("%d deliveries, want 1", n)
+	}
+}

@@ -23,10 +23,6 @@ const mask = "***"
 // wire may have sent.
 const maxRememberedTokens = 4
 
-// secretHeaderWords mark an outgoing.headers value as a secret (SPEC §11):
-// the header's name contains one of them, in any case.
-var secretHeaderWords = []string{"key", "token", "secret", "auth", "password", "signature"}
-
 // redactor replaces every secret an outgoing sends with "***" in what
 // hookgate keeps of its answers: the attempt log's response, the error
 // that becomes hookgate-error and the process log (SPEC §11). A
@@ -88,10 +84,11 @@ func basic(user, password string) string {
 	return base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
 }
 
-// secretHeader reports whether an outgoing.headers value is a secret.
+// secretHeader reports whether an outgoing.headers value is a secret: its
+// name contains one of the SPEC §11 words, in any case.
 func secretHeader(name string) bool {
 	name = strings.ToLower(name)
-	for _, w := range secretHeaderWords {
+	for _, w := range []string{"key", "token", "secret", "auth", "password", "signature"} {
 		if strings.Contains(name, w) {
 			return true
 		}
