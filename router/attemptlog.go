@@ -70,29 +70,34 @@ func (r *Router) stopAttemptLog(ctx context.Context) {
 	}
 }
 
-// captureResponses makes every destination keep the status and the first
-// MaxLoggedResponse bytes of the answers to attempts that ask for them.
+// captureResponses makes every destination keep the status and the start
+// of the answers to attempts that ask for them.
 func (r *Router) captureResponses() {
 	for _, d := range r.dests {
-		d.client.Transport = captureTransport{next: d.client.Transport}
+		d.rt = captureTransport{next: d.rt}
 	}
 }
 
 // captureKey carries an attempt's *capture in the request's context.
 type captureKey struct{}
 
-// capture is what an attempt's answer said: its last hop's status and the
-// start of its body, as far as the sender read it.
+// capture is what an attempt's answer said: its status and the first limit
+// bytes of its body, as far as the sender read it. limit goes past
+// MaxLoggedResponse by the longest secret, so that the redactor sees a
+// secret straddling the cut whole (see redactor.response).
 type capture struct {
-	mu     sync.Mutex
-	status int
-	resp   []byte
+	limit int
+
+	mu        sync.Mutex
+	status    int
+	resp      []byte
+	truncated bool // more was read than kept
 }
 
-func (c *capture) result() (int, string) {
+func (c *capture) result() (int, []byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.status, string(c.resp)
+	return c.status, c.resp, c.truncated
 }
 
 // captureTransport records answers for the attempts that carry a capture.
@@ -109,13 +114,13 @@ func (t captureTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	c.mu.Lock()
-	c.status, c.resp = resp.StatusCode, c.resp[:0]
+	c.status, c.resp, c.truncated = resp.StatusCode, c.resp[:0], false
 	c.mu.Unlock()
 	resp.Body = &teeBody{ReadCloser: resp.Body, c: c}
 	return resp, err
 }
 
-// teeBody copies the first MaxLoggedResponse bytes read into its capture.
+// teeBody copies the first bytes read, up to its capture's limit, into it.
 type teeBody struct {
 	io.ReadCloser
 	c *capture
@@ -125,20 +130,21 @@ func (b *teeBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if n > 0 {
 		b.c.mu.Lock()
-		if room := MaxLoggedResponse - len(b.c.resp); room > 0 {
-			b.c.resp = append(b.c.resp, p[:min(n, room)]...)
-		}
+		room := max(b.c.limit-len(b.c.resp), 0)
+		b.c.resp = append(b.c.resp, p[:min(n, room)]...)
+		b.c.truncated = b.c.truncated || n > room
 		b.c.mu.Unlock()
 	}
 	return n, err
 }
 
-// withCapture returns ctx carrying a new capture when attempts are logged.
-func (r *Router) withCapture(ctx context.Context) (context.Context, *capture) {
+// withCapture returns ctx carrying a new capture of up to limit bytes when
+// attempts are logged.
+func (r *Router) withCapture(ctx context.Context, limit int) (context.Context, *capture) {
 	if r.attempts == nil {
 		return ctx, nil
 	}
-	c := &capture{}
+	c := &capture{limit: limit}
 	return context.WithValue(ctx, captureKey{}, c), c
 }
 
@@ -147,7 +153,7 @@ func (r *Router) logAttempt(p *pair, c *capture, msg headerGetter, id string, at
 	if c == nil {
 		return
 	}
-	status, resp := c.result()
+	status, resp, truncated := c.result()
 	e := AttemptLogEntry{
 		Time:       start.UTC(),
 		TaskID:     id,
@@ -157,7 +163,8 @@ func (r *Router) logAttempt(p *pair, c *capture, msg headerGetter, id string, at
 		Attempt:    attempt,
 		Status:     status,
 		DurationMS: float64(took.Microseconds()) / 1000,
-		Response:   resp,
+		// Secrets the destination echoed are masked before the cut.
+		Response: p.dest.redact.response(resp, truncated),
 	}
 	if derr != nil {
 		e.Error = derr.Error()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -25,8 +26,9 @@ type credentials struct {
 	oauth   *tokenCache // only for oauth2_client_credentials
 }
 
-// newCredentials builds a profile; client is used for the token endpoint.
-func newCredentials(p configs.AuthProfile, client *http.Client) (*credentials, error) {
+// newCredentials builds a profile for the outgoing o, whose settings the
+// token endpoint is reached with.
+func newCredentials(p configs.AuthProfile, o configs.Outgoing) (*credentials, error) {
 	if len(p.AllowedDomains) == 0 {
 		return nil, fmt.Errorf("auth profile %q: allowed_domains is empty; list the hosts its credentials may be sent to", p.Name)
 	}
@@ -41,6 +43,10 @@ func newCredentials(p configs.AuthProfile, client *http.Client) (*credentials, e
 		if p.TokenURL == "" {
 			return nil, fmt.Errorf("auth profile %q: token_url is empty; give the token endpoint of the authorization server", p.Name)
 		}
+		if err := checkTokenURL(p); err != nil {
+			return nil, err
+		}
+		client, tr := newTokenClient(o)
 		c.oauth = &tokenCache{
 			cfg: clientcredentials.Config{
 				ClientID:     p.ClientID,
@@ -48,7 +54,8 @@ func newCredentials(p configs.AuthProfile, client *http.Client) (*credentials, e
 				TokenURL:     p.TokenURL,
 				Scopes:       strings.Fields(p.Scope),
 			},
-			client: client,
+			client:    client,
+			transport: tr,
 		}
 	default:
 		return nil, fmt.Errorf("auth profile %q: unknown type %q; use basic, bearer, header or oauth2_client_credentials", p.Name, p.Type)
@@ -85,8 +92,10 @@ func (c *credentials) apply(ctx context.Context, req *http.Request) (*oauth2.Tok
 // expires. clientcredentials.Config.TokenSource caches too, but cannot be
 // told that the destination rejected its token, hence this small cache.
 type tokenCache struct {
-	cfg    clientcredentials.Config
-	client *http.Client
+	cfg       clientcredentials.Config
+	client    *http.Client
+	transport *http.Transport    // client's, for Stop to close idle connections
+	onToken   func(token string) // told every new access token, to mask it
 
 	mu  sync.Mutex
 	tok *oauth2.Token
@@ -103,7 +112,10 @@ func (c *tokenCache) token(ctx context.Context) (*oauth2.Token, error) {
 	}
 	tok, err := c.cfg.Token(context.WithValue(ctx, oauth2.HTTPClient, c.client))
 	if err != nil {
-		return nil, fmt.Errorf("oauth2 token from %s: %w", c.cfg.TokenURL, tokenError(err))
+		return nil, fmt.Errorf("oauth2 token from %s: %w", redactURL(c.cfg.TokenURL), tokenError(err))
+	}
+	if c.onToken != nil {
+		c.onToken(tok.AccessToken)
 	}
 	c.tok = tok
 	return tok, nil
@@ -120,20 +132,27 @@ func (c *tokenCache) invalidate(used *oauth2.Token) {
 }
 
 // tokenError keeps the status and OAuth2 error code of a token failure but
-// not the response body, which a careless server may fill with credentials.
+// not the response body, which a careless server may fill with credentials;
+// nor the URL of a transport error, said once by the caller.
 func tokenError(err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) && re.Response != nil {
 		if re.ErrorCode != "" {
-			return fmt.Errorf("status %d, error %q", re.Response.StatusCode, re.ErrorCode)
+			return fmt.Errorf("status %d, error %q", re.Response.StatusCode, clip(re.ErrorCode, 64))
 		}
 		return fmt.Errorf("status %d", re.Response.StatusCode)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
 	}
 	return err
 }
 
-// tokenClient reaches OAuth2 token endpoints.
-func tokenClient(timeout time.Duration) *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	return &http.Client{Transport: tr, Timeout: timeout}
+// clip cuts s to at most n bytes of valid UTF-8, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"mime"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,19 +52,19 @@ func (r *Router) handle(p *pair, msg jetstream.Msg, log *zap.Logger) {
 		id = fmt.Sprintf("%s-%d", stream, seq)
 	}
 	log = log.With(zap.String("task_id", id), zap.Int("attempt", attempt))
-	data := msg.Data()
-	if !p.route.filter.match(data) {
-		r.settle(log, "ack filtered", msg.Ack())
+	body, contentType, keep, err := p.prepare(msg.Data(), msg.Headers().Get("content-type"))
+	if err != nil {
+		// Nothing a retry changes: the task is a dead letter at once.
+		r.deadLetter(p, msg, log, &deliveryError{err: err}, attempt, stream, seq)
 		return
 	}
-	body, contentType, err := p.render(data, msg.Headers().Get("content-type"))
-	if err != nil {
-		r.deadLetter(p, msg, log, &deliveryError{err: err}, attempt, stream, seq)
+	if !keep {
+		r.settle(log, "ack filtered", msg.Ack())
 		return
 	}
 
 	stopBeat := r.heartbeat(msg, p.consumer.AckWait)
-	sendCtx, captured := r.withCapture(r.abortCtx)
+	sendCtx, captured := r.withCapture(r.abortCtx, p.dest.redact.captureLimit())
 	start := time.Now()
 	derr := p.dest.send(sendCtx, r.stopCtx, body, contentType, id)
 	took := time.Since(start)
@@ -98,29 +97,6 @@ func (r *Router) handle(p *pair, msg jetstream.Msg, log *zap.Logger) {
 		p.metrics.attempt(took.Seconds())
 		r.deadLetter(p, msg, log, derr, attempt, stream, seq)
 	}
-}
-
-// render is the request body and its Content-Type: the item transformed,
-// then encoded as the outgoing's format. A non-JSON task (the raw parser)
-// passes through unchanged with its own type when nothing is to be done to it.
-func (p *pair) render(data []byte, taskType string) ([]byte, string, error) {
-	if taskType != "" && !isJSON(taskType) && len(p.route.transform) == 0 && p.dest.cfg.Format == "json" {
-		return data, taskType, nil
-	}
-	body, err := p.route.transform.apply(data)
-	if err != nil {
-		return nil, "", err
-	}
-	if p.dest.cfg.Format == "xml" {
-		body, err = encodeXML(body, p.dest.cfg.RootElement)
-		return body, "application/xml", err
-	}
-	return body, "application/json", nil
-}
-
-func isJSON(contentType string) bool {
-	mt, _, err := mime.ParseMediaType(contentType)
-	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
 // heartbeat tells JetStream the task is still being worked on, so that a

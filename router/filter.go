@@ -82,7 +82,9 @@ func number(r gjson.Result) (float64, bool) {
 	return 0, false
 }
 
-// match reports whether item passes every condition.
+// match reports whether item passes every condition. item has passed
+// readJSON (see pair.prepare): gjson is not to see nesting it would
+// recurse through without bound.
 func (f filter) match(item []byte) bool {
 	for _, c := range f {
 		if !c.test(gjson.GetBytes(item, c.path)) {

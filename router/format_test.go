@@ -28,7 +28,7 @@ func TestEncodeXML(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := encodeXML([]byte(tt.item), tt.root)
+			got, err := encodeXML([]byte(tt.item), tt.root, 1<<30)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -38,7 +38,7 @@ func TestEncodeXML(t *testing.T) {
 		})
 	}
 	for _, bad := range []string{`{`, `{"a b":1}`, `{"1x":1}`, `{"-a b":1}`, strings.Repeat(`{"a":`, 600) + "1" + strings.Repeat("}", 600)} {
-		if out, err := encodeXML([]byte(bad), "item"); err == nil {
+		if out, err := encodeXML([]byte(bad), "item", 1<<30); err == nil {
 			t.Errorf("%.40s encoded without error: %s", bad, out)
 		}
 	}

@@ -10,7 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -61,19 +61,30 @@ type pair struct {
 	dlq      string
 	slots    int          // deliveries in flight in this process
 	metrics  *pairMetrics // nil: no metrics
+	// maxOutput bounds what transform and format xml produce: the NATS
+	// max payload, which already bounds the task itself.
+	maxOutput int
 }
 
 // Option is an optional setting of New.
 type Option func(*options)
 
 type options struct {
-	metrics  *Metrics
-	attempts *bus.LogWriter
+	metrics    *Metrics
+	attempts   *bus.LogWriter
+	maxPayload int64
 }
 
 // WithMetrics makes the Router record its deliveries in m; nil records nothing.
 func WithMetrics(m *Metrics) Option {
 	return func(o *options) { o.metrics = m }
+}
+
+// WithMaxPayload bounds the output of transform and format xml to n bytes,
+// the largest message the NATS server takes (bus.MaxPayload). Without it
+// (or with n <= 0) New asks js's connection, and falls back to 8MiB.
+func WithMaxPayload(n int64) Option {
+	return func(o *options) { o.maxPayload = n }
 }
 
 // New builds every route of cfg (defaults applied and cross-references
@@ -91,6 +102,7 @@ func New(cfg *configs.Config, js jetstream.JetStream, log *zap.Logger, version s
 	if log == nil {
 		log = zap.NewNop()
 	}
+	maxOutput := maxOutputOf(o.maxPayload, js)
 	stream := cfg.NATS.Stream.Name
 	if stream == "" {
 		stream = "HOOKGATE_TASKS"
@@ -162,12 +174,13 @@ func New(cfg *configs.Config, js jetstream.JetStream, log *zap.Logger, version s
 				r.dests = append(r.dests, d)
 			}
 			r.pairs = append(r.pairs, &pair{
-				route:    compiled,
-				dest:     d,
-				consumer: consumerConfig(cname, rt.Name, name, subject, out),
-				dlq:      DLQSubject(rt.Name, name),
-				slots:    slotsOf(out),
-				metrics:  o.metrics.forPair(rt.Name, name),
+				route:     compiled,
+				dest:      d,
+				consumer:  consumerConfig(cname, rt.Name, name, subject, out),
+				dlq:       DLQSubject(rt.Name, name),
+				slots:     slotsOf(out),
+				metrics:   o.metrics.forPair(rt.Name, name),
+				maxOutput: maxOutput,
 			})
 		}
 	}
@@ -192,14 +205,25 @@ func buildDestination(o configs.Outgoing, profiles map[string]configs.AuthProfil
 		if !ok {
 			return nil, fmt.Errorf("outgoing %q: unknown auth profile %q; define it under auth_profiles", o.Name, o.Auth)
 		}
-		// The token endpoint is the operator's own choice, not the task's,
-		// so it is reached without the SSRF guard.
 		var err error
-		if creds, err = newCredentials(p, tokenClient(o.Timeout)); err != nil {
+		if creds, err = newCredentials(p, o); err != nil {
 			return nil, err
 		}
 	}
 	return newDestination(o, creds, version, max(idle, 2))
+}
+
+// maxOutputOf is the output bound of transform and format xml.
+func maxOutputOf(maxPayload int64, js jetstream.JetStream) int {
+	if maxPayload <= 0 {
+		if nc := js.Conn(); nc != nil {
+			maxPayload = nc.MaxPayload()
+		}
+	}
+	if maxPayload <= 0 {
+		return defaultMaxOutput
+	}
+	return int(min(maxPayload, math.MaxInt32))
 }
 
 // at is the "FILE:LINE: " prefix of an error about a config element, empty
@@ -345,9 +369,7 @@ func (r *Router) Stop(ctx context.Context) error {
 	for _, d := range r.dests {
 		d.transport.CloseIdleConnections()
 		if d.creds != nil && d.creds.oauth != nil {
-			if tr, ok := d.creds.oauth.client.Transport.(*http.Transport); ok {
-				tr.CloseIdleConnections()
-			}
+			d.creds.oauth.transport.CloseIdleConnections()
 		}
 	}
 	return err

@@ -42,17 +42,20 @@ type destination struct {
 	cfg       configs.Outgoing
 	host      string
 	transport *http.Transport
-	client    *http.Client
+	// rt sends the requests: the transport itself, never an http.Client,
+	// whose redirect handling is then not in the path at all (SPEC §6).
+	rt        http.RoundTripper
 	limiter   *rate.Limiter // nil = unlimited
 	creds     *credentials  // nil = no auth profile
 	userAgent string
+	redact    *redactor // masks what it sends in what is kept of answers
 }
 
 // newDestination builds an outgoing configuration; idle is how many idle
 // connections to keep to its host (the sum of its pairs' concurrency).
 func newDestination(o configs.Outgoing, creds *credentials, version string, idle int) (*destination, error) {
-	u, err := url.Parse(o.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	u, err := parseAbsolute(o.URL)
+	if err != nil {
 		return nil, fmt.Errorf("outgoing %q: url %q is not an absolute http or https URL", o.Name, redactURL(o.URL))
 	}
 	if creds != nil && !creds.allows(u.Hostname()) {
@@ -60,7 +63,11 @@ func newDestination(o configs.Outgoing, creds *credentials, version string, idle
 			o.Name, u.Hostname(), creds.profile.Name)
 	}
 	switch o.Format {
-	case "json", "xml":
+	case "json":
+	case "xml":
+		if !xmlName(o.RootElement) {
+			return nil, fmt.Errorf("outgoing %q: root_element %q is not an XML name the encoder writes; use letters, digits, _ - . and at most one colon", o.Name, o.RootElement)
+		}
 	default:
 		return nil, fmt.Errorf("outgoing %q: unknown format %q; use json or xml", o.Name, o.Format)
 	}
@@ -87,7 +94,15 @@ func newDestination(o configs.Outgoing, creds *credentials, version string, idle
 		ExpectContinueTimeout: time.Second,
 	}
 	d := &destination{cfg: o, host: u.Hostname(), transport: tr, creds: creds, userAgent: "hookgate/" + version}
-	d.client = &http.Client{Transport: tr, CheckRedirect: d.checkRedirect}
+	if creds != nil {
+		d.redact = newRedactor(o, &creds.profile)
+		if creds.oauth != nil {
+			creds.oauth.onToken = d.redact.remember
+		}
+	} else {
+		d.redact = newRedactor(o, nil)
+	}
+	d.rt = tr
 	if o.RateLimit.N > 0 && o.RateLimit.Per > 0 {
 		perSecond := float64(o.RateLimit.N) / o.RateLimit.Per.Seconds()
 		burst := max(1, int(perSecond))
@@ -96,22 +111,30 @@ func newDestination(o configs.Outgoing, creds *credentials, version string, idle
 	return d, nil
 }
 
-// errRedirectRefused stops a redirect that would carry credentials to a host
-// outside the profile's allowed_domains.
-type errRedirectRefused struct{ host, profile string }
+// maxHostInError bounds the host a redirect error names: a DNS name has at
+// most 253 characters, anything longer is the destination's invention.
+const maxHostInError = 260
 
-func (e *errRedirectRefused) Error() string {
-	return fmt.Sprintf("redirect to %s not followed: outside allowed_domains of auth profile %q", e.host, e.profile)
-}
-
-func (d *destination) checkRedirect(req *http.Request, via []*http.Request) error {
-	if len(via) >= 10 {
-		return errors.New("stopped after 10 redirects")
+// errRedirect is the failure of an attempt answered with a 3xx: "redirect
+// 302 to HOST not followed", HOST from Location resolved against the
+// request's URL.
+func errRedirect(resp *http.Response) error {
+	code := resp.StatusCode
+	loc := resp.Header.Get("Location")
+	if loc == "" {
+		return fmt.Errorf("redirect %d without a Location not followed", code)
 	}
-	if d.creds != nil && !d.creds.allows(req.URL.Hostname()) {
-		return &errRedirectRefused{host: req.URL.Hostname(), profile: d.creds.profile.Name}
+	var u *url.URL
+	var err error
+	if resp.Request != nil && resp.Request.URL != nil {
+		u, err = resp.Request.URL.Parse(loc)
+	} else {
+		u, err = url.Parse(loc)
 	}
-	return nil
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("redirect %d to an unreadable Location not followed", code)
+	}
+	return fmt.Errorf("redirect %d to %s not followed", code, clip(u.Host, maxHostInError))
 }
 
 // send makes one delivery attempt. An OAuth2 token the destination answers
@@ -128,6 +151,12 @@ func (d *destination) send(ctx, stop context.Context, body []byte, contentType, 
 		if status == http.StatusUnauthorized && used != nil && try == 0 {
 			d.creds.oauth.invalidate(used)
 			continue
+		}
+		if derr != nil {
+			// Its text becomes hookgate-error and a log line: the
+			// destination (a Location, a token server's error code) may
+			// have put a secret there.
+			derr.err = d.redact.err(derr.err)
 		}
 		return derr
 	}
@@ -153,7 +182,8 @@ func (d *destination) do(ctx context.Context, body []byte, contentType, id strin
 	var used *oauth2.Token
 	if d.creds != nil {
 		if used, err = d.creds.apply(ctx, req); err != nil {
-			return 0, nil, &deliveryError{retryable: true, err: err}
+			// A token endpoint at a refused address stays refused.
+			return 0, nil, &deliveryError{retryable: !errors.Is(err, errAddressNotAllowed), err: err}
 		}
 	}
 	if d.cfg.Signing != nil {
@@ -161,9 +191,10 @@ func (d *destination) do(ctx context.Context, body []byte, contentType, id strin
 			return 0, nil, &deliveryError{err: fmt.Errorf("sign: %w", err)}
 		}
 	}
-	resp, err := d.client.Do(req)
+	// Straight to the transport: a 3xx comes back as an answer, never followed.
+	resp, err := d.rt.RoundTrip(req)
 	if err != nil {
-		return d.failed(ctx, resp, err)
+		return d.failed(ctx, err)
 	}
 	// Drain a little so the connection can be reused; the rest is dropped.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -174,6 +205,10 @@ func (d *destination) do(ctx context.Context, body []byte, contentType, id strin
 	}
 	derr := &deliveryError{status: code, retryable: retryableStatus(code),
 		err: fmt.Errorf("unexpected status %d %s", code, http.StatusText(code))}
+	if code >= 300 && code < 400 {
+		// Retried like a 5xx: the destination may be moving back.
+		derr.retryable, derr.err = true, errRedirect(resp)
+	}
 	if derr.retryable {
 		derr.retryAfter, derr.hasRetry = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	}
@@ -181,17 +216,10 @@ func (d *destination) do(ctx context.Context, body []byte, contentType, id strin
 }
 
 // failed classifies a request that got no usable answer.
-func (d *destination) failed(ctx context.Context, resp *http.Response, err error) (int, *oauth2.Token, *deliveryError) {
-	var refused *errRedirectRefused
+func (d *destination) failed(ctx context.Context, err error) (int, *oauth2.Token, *deliveryError) {
 	switch {
 	case errors.Is(err, errAddressNotAllowed):
 		return 0, nil, &deliveryError{err: errAddressNotAllowed}
-	case errors.As(err, &refused):
-		code := 0
-		if resp != nil {
-			code = resp.StatusCode
-		}
-		return code, nil, &deliveryError{status: code, err: refused}
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return 0, nil, &deliveryError{retryable: true, err: fmt.Errorf("no answer within timeout %s", d.cfg.Timeout)}
 	}
@@ -201,6 +229,15 @@ func (d *destination) failed(ctx context.Context, resp *http.Response, err error
 		err = ue.Err
 	}
 	return 0, nil, &deliveryError{retryable: true, err: fmt.Errorf("%s %s: %w", d.cfg.Method, d.host, err)}
+}
+
+// parseAbsolute parses an absolute http or https URL with a host.
+func parseAbsolute(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err == nil && (u.Scheme != "http" && u.Scheme != "https" || u.Host == "") {
+		err = errors.New("not an absolute http or https URL")
+	}
+	return u, err
 }
 
 // redactURL drops userinfo and query from a URL for error messages.

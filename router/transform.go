@@ -2,6 +2,7 @@ package router
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/tidwall/sjson"
 
 	"github.com/hookgate/hookgate/configs"
+	"github.com/hookgate/hookgate/parsers"
 )
 
 // step is one compiled transform step; it returns the new item.
@@ -57,14 +59,15 @@ func compileTransform(ts []configs.Transform) (transform, error) {
 	return out, nil
 }
 
-// apply runs every step on a copy of item; item itself is never changed, so
-// the task body stays intact for the dead letters.
-func (t transform) apply(item []byte) ([]byte, error) {
+// apply runs every step on a copy of item, which readJSON has checked;
+// item itself is never changed, so the task body stays intact for the dead
+// letters. Each step's output is bounded by limit bytes (a map can copy the
+// item once per key), and the result is checked as readJSON checks a task,
+// so that what format xml or the destination reads is JSON nested at most
+// parsers.MaxDepth deep (set and rename add the depth of their paths).
+func (t transform) apply(item []byte, limit int) ([]byte, error) {
 	if len(t) == 0 {
 		return item, nil
-	}
-	if !gjson.ValidBytes(item) {
-		return nil, fmt.Errorf("transform: the task body is not valid JSON")
 	}
 	cur := slices.Clone(item)
 	for i, s := range t {
@@ -72,7 +75,15 @@ func (t transform) apply(item []byte) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("transform[%d]: %w", i, err)
 		}
+		if len(next) > limit {
+			return nil, &unreadable{step: "transform", reason: tooLarge(limit)}
+		}
 		cur = next
+	}
+	if err := parsers.CheckJSON(cur); errors.Is(err, parsers.ErrTooDeep) {
+		return nil, &unreadable{step: "transform", reason: fmt.Sprintf("the result is nested deeper than %d", parsers.MaxDepth)}
+	} else if err != nil {
+		return nil, &unreadable{step: "transform", reason: "the result is not valid JSON (" + err.Error() + ")"}
 	}
 	return cur, nil
 }

@@ -57,7 +57,7 @@ func TestTransform(t *testing.T) {
 				t.Fatalf("compile: %v", err)
 			}
 			in := []byte(item)
-			got, err := tr.apply(in)
+			got, err := tr.apply(in, 1<<30)
 			if err != nil {
 				t.Fatalf("apply: %v", err)
 			}
@@ -81,7 +81,7 @@ func TestTransformErrors(t *testing.T) {
 		{"two steps in one entry", []configs.Transform{{Remove: []string{"a"}, Set: []configs.KeyJSON{{Key: "b", JSON: []byte("1")}}}}, `{}`, true},
 		{"an empty entry", []configs.Transform{{}}, `{}`, true},
 		{"set with invalid JSON", []configs.Transform{{Set: []configs.KeyJSON{{Key: "b", JSON: []byte("{")}}}}, `{}`, true},
-		{"a body that is not JSON", []configs.Transform{{Remove: []string{"a"}}}, `<xml/>`, false},
+		{"a path sjson cannot delete", []configs.Transform{{Remove: []string{"a|b"}}}, `{"a":1}`, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,7 +95,7 @@ func TestTransformErrors(t *testing.T) {
 			if err != nil {
 				t.Fatalf("compile: %v", err)
 			}
-			if _, err := tr.apply([]byte(tt.item)); err == nil {
+			if _, err := tr.apply([]byte(tt.item), 1<<30); err == nil {
 				t.Error("applied without error")
 			}
 		})
