@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -44,6 +45,10 @@ func (s *Server) handleWebhook(c echo.Context) (err error) {
 			// neither waits for the rest of the body nor reads it (SPEC §11).
 			if !bodyRead && req.ContentLength != 0 {
 				c.Response().Header().Set("Connection", "close")
+				// Connection: close alone still lets net/http read up to
+				// 256 KiB of the unread body first; a past read deadline
+				// ends that wait. A replay's recorder cannot, and need not.
+				_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Unix(1, 0))
 			}
 		}
 		if s.reqlog != nil && w.logging() {

@@ -21,19 +21,28 @@ webhooks:
   - {name: Allow, incoming: items, pre_processors: [{ip_allowlist: {cidrs: [192.0.2.0/24]}}]}
   - {name: Lab, incoming: items, pre_processors: [{hmac: {preset: gitlab, secret: right}}]}
 `)}))
+	// net/http reads up to 256 KiB of an unread body before it closes a
+	// connection, unless told otherwise: the small and the chunked body
+	// (of unknown length) check that the server does not wait for those.
+	const big, small, chunked = "Content-Length: 8000000", "Content-Length: 100000", "Transfer-Encoding: chunked"
 	cases := []struct {
-		webhook, header string
-		status          int
-		msg             string
+		webhook, header, length string
+		status                  int
+		msg                     string
 	}{
-		{"secret", "X-Auth: wrong", 401, "Wrong authentication token provided"},
-		{"basic", "Authorization: Basic ZXJwOndyb25n", 401, "invalid credentials"},
-		{"allow", "X-Nothing: 1", 403, "address not allowed"},
-		{"lab", "X-Gitlab-Token: wrong", 401, "invalid signature"},
+		{"secret", "X-Auth: wrong", big, 401, "Wrong authentication token provided"},
+		{"secret", "X-Auth: wrong", small, 401, "Wrong authentication token provided"},
+		{"secret", "X-Auth: wrong", chunked, 401, "Wrong authentication token provided"},
+		{"basic", "Authorization: Basic ZXJwOndyb25n", big, 401, "invalid credentials"},
+		{"basic", "Authorization: Basic ZXJwOndyb25n", small, 401, "invalid credentials"},
+		{"allow", "X-Nothing: 1", big, 403, "address not allowed"},
+		{"allow", "X-Nothing: 1", chunked, 403, "address not allowed"},
+		{"lab", "X-Gitlab-Token: wrong", big, 401, "invalid signature"},
+		{"unknown", "X-Auth: wrong", small, 404, "unknown webhook"},
 	}
 	for _, tc := range cases {
-		t.Run(tc.webhook, func(t *testing.T) {
-			r := sendHead(t, hg, "/webhooks/"+tc.webhook, []string{"Content-Type: application/json", "Content-Length: 8000000", tc.header}, nil)
+		t.Run(tc.webhook+" "+tc.length, func(t *testing.T) {
+			r := sendHead(t, hg, "/webhooks/"+tc.webhook, []string{"Content-Type: application/json", tc.length, tc.header}, nil)
 			resp, body := r.answer()
 			if resp.StatusCode != tc.status || body["error"] != tc.msg || body["request_id"] == nil {
 				t.Fatalf("answer %d %v, want %d {\"error\":%q,\"request_id\":…}", resp.StatusCode, body, tc.status, tc.msg)
