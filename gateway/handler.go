@@ -110,6 +110,10 @@ func (s *Server) handleWebhook(c echo.Context) (err error) {
 	if err := validate(req.Context(), wm, chain, vr, false); err != nil {
 		return err
 	}
+	fwd, err := w.forwardedHeaders(req.Header)
+	if err != nil {
+		return err
+	}
 
 	b, err := readBody(req.Body, w.maxBody, req.ContentLength, spooler{dir: rt.Config.Server.SpoolDir, max: rt.spoolMax, budget: &s.load.spool})
 	switch {
@@ -135,7 +139,7 @@ func (s *Server) handleWebhook(c echo.Context) (err error) {
 	// bus has not seen acknowledged within publish_timeout fails by itself,
 	// so no deadline is needed here.
 	ctx := context.WithoutCancel(req.Context())
-	p := s.newPublication(w, id, start, req, b)
+	p := s.newPublication(w, id, start, req, b, fwd)
 	if replay {
 		p.dedup = id // stored again, not dropped as a repeat of the original
 	}

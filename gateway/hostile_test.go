@@ -416,3 +416,35 @@ func TestBudgetIsExactUnderConcurrency(t *testing.T) {
 		t.Errorf("count %d after everything was given back", got)
 	}
 }
+
+// Forwarded headers are copied onto every task: past 8 KiB they are a 431,
+// and below it they count toward max_items_bytes once per task, so that
+// one large header cannot be stored once per item.
+func TestForwardedHeadersAreBoundedAndCountedPerTask(t *testing.T) {
+	t.Parallel()
+	h := hostileServer(t, &configs.Config{
+		Webhooks: []configs.Webhook{{Identifier: "fwd", Incoming: "fwd", ForwardHeaders: []string{"X-Big"}}},
+		Incoming: []configs.Incoming{{Name: "fwd", Parser: "json", PatternToItems: "items", MaxItemsBytes: 40 << 10}},
+	})
+	body := []byte(`{"items":[1,2,3,4,5,6,7,8,9,10]}`) // 10 items of 1 or 2 bytes
+
+	rec := post(h.s, "/webhooks/fwd", body, "X-Big", strings.Repeat("b", 9<<10))
+	if rec.Code != http.StatusRequestHeaderFieldsTooLarge || !strings.Contains(rec.Body.String(), `"error":"forwarded headers exceed 8KiB`) {
+		t.Fatalf("9 KiB forwarded: %d %s, want 431 forwarded headers exceed 8KiB", rec.Code, rec.Body)
+	}
+	// 10 tasks of 5 KiB each pass 40 KiB, though the items alone are 11 bytes.
+	rec = post(h.s, "/webhooks/fwd", body, "X-Big", strings.Repeat("b", 5<<10))
+	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), `"error":"items exceed 40960 bytes"`) {
+		t.Fatalf("10 items with 5 KiB forwarded: %d %s, want 413 items exceed 40960 bytes", rec.Code, rec.Body)
+	}
+	if n := storedCount(t, h.js, "tasks.fwd"); n != 0 {
+		t.Fatalf("%d tasks stored by refused requests", n)
+	}
+	rec = post(h.s, "/webhooks/fwd", body, "X-Big", strings.Repeat("b", 3<<10))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("10 items with 3 KiB forwarded: %d %s, want 200", rec.Code, rec.Body)
+	}
+	if n := storedCount(t, h.js, "tasks.fwd"); n != 10 {
+		t.Errorf("%d tasks stored, want 10", n)
+	}
+}

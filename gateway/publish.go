@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/hookgate/hookgate/configs"
 	"github.com/hookgate/hookgate/gateway/bus"
 	"github.com/hookgate/hookgate/parsers"
 )
@@ -17,11 +18,16 @@ import (
 // them: full targets are parsed whole before anything is published;
 // incremental ones publish while they read.
 type publication struct {
-	w          *webhook
-	requestID  string
-	ceTime     string
-	dedup      string
-	forwarded  []string // values in the order of w.forward; "" = absent
+	w         *webhook
+	requestID string
+	ceTime    string
+	dedup     string
+	forwarded []string // values in the order of w.forward; "" = absent
+	// envelope is what every task carries besides the item and the fixed
+	// headers: the forwarded headers. It counts toward max_items_bytes and
+	// the max payload, so that one large header cannot be stored once per item.
+	envelope   int64
+	itemsBytes []int64 // per target: the items and their envelopes so far
 	body       *body
 	bus        *bus.Bus
 	maxPayload int64
@@ -30,7 +36,7 @@ type publication struct {
 	tmpl       *taskTemplate // the message of the target being published
 }
 
-func (s *Server) newPublication(w *webhook, id string, received time.Time, req *http.Request, b *body) *publication {
+func (s *Server) newPublication(w *webhook, id string, received time.Time, req *http.Request, b *body, fwd forwarding) *publication {
 	p := &publication{
 		w:          w,
 		requestID:  id,
@@ -38,20 +44,48 @@ func (s *Server) newPublication(w *webhook, id string, received time.Time, req *
 		body:       b,
 		bus:        s.bus,
 		maxPayload: s.bus.MaxPayload(),
+		forwarded:  fwd.values,
+		envelope:   int64(fwd.size),
 	}
 	p.dedup = w.dedup.value(req.Header, b)
 	if p.dedup == "" {
 		p.dedup = id
 	}
-	if len(w.forward) > 0 {
-		p.forwarded = make([]string, len(w.forward))
-		for i, f := range w.forward {
-			if vs := req.Header[f.canonical]; len(vs) > 0 {
-				p.forwarded[i] = vs[0]
-			}
-		}
+	if p.envelope > 0 {
+		p.itemsBytes = make([]int64, len(w.targets))
 	}
 	return p
+}
+
+// maxForwarded bounds the forwarded headers of one request, names and
+// values together: they are copied onto every task.
+const maxForwarded = 8 << 10
+
+// forwarding is what a request's forward_headers put on each of its tasks.
+type forwarding struct {
+	values []string // in the order of w.forward; "" = absent
+	size   int      // names and values, in bytes
+}
+
+// forwardedHeaders reads the forward_headers of w from h; past
+// maxForwarded it is a 431 (SPEC §11: one request's headers must not be
+// stored once per item without a bound).
+func (w *webhook) forwardedHeaders(h http.Header) (forwarding, error) {
+	if len(w.forward) == 0 {
+		return forwarding{}, nil
+	}
+	f := forwarding{values: make([]string, len(w.forward))}
+	for i, fh := range w.forward {
+		if vs := h[fh.canonical]; len(vs) > 0 {
+			f.values[i] = vs[0]
+			f.size += len(fh.name) + len(vs[0])
+		}
+	}
+	if f.size > maxForwarded {
+		return forwarding{}, reject(http.StatusRequestHeaderFieldsTooLarge,
+			"forwarded headers exceed "+configs.FormatSize(maxForwarded)+"; they are copied onto every task")
+	}
+	return f, nil
 }
 
 func (p *publication) run(ctx context.Context, contentType string) (bus.BatchResult, error) {
@@ -64,7 +98,7 @@ func (p *publication) run(ctx context.Context, contentType string) (bus.BatchRes
 		}
 		var items []parsers.Item
 		err := p.split(ctx, t, contentType, func(it parsers.Item) error {
-			if err := p.checkSize(t, len(items), it); err != nil {
+			if err := p.checkSize(i, len(items), it); err != nil {
 				return err
 			}
 			items = append(items, it)
@@ -97,7 +131,7 @@ func (p *publication) run(ctx context.Context, contentType string) (bus.BatchRes
 		}
 		idx := 0
 		err := p.split(ctx, t, contentType, func(it parsers.Item) error {
-			if err := p.checkSize(t, idx, it); err != nil {
+			if err := p.checkSize(i, idx, it); err != nil {
 				return err
 			}
 			if err := batch.Add(ctx, p.task(t, idx, -1, it)); err != nil {
@@ -148,9 +182,19 @@ func unavailable(err error) error {
 // payload, which counts headers and body together.
 const headerReserve = 2048
 
-func (p *publication) checkSize(t *target, idx int, it parsers.Item) error {
-	if int64(len(it.Data))+headerReserve > p.maxPayload {
+// checkSize refuses item idx of target ti when NATS would refuse its task,
+// or when it takes the request's items past max_items_bytes counting the
+// envelope (the splitter counts the items alone).
+func (p *publication) checkSize(ti, idx int, it parsers.Item) error {
+	if int64(len(it.Data))+headerReserve+p.envelope > p.maxPayload {
 		return itemTooLarge(idx, p.maxPayload)
+	}
+	if p.envelope > 0 {
+		sp := p.w.targets[ti].splitter
+		p.itemsBytes[ti] += int64(len(it.Data)) + p.envelope
+		if p.itemsBytes[ti] > sp.MaxItemsBytes() {
+			return sp.ItemsTooBig()
+		}
 	}
 	return nil
 }

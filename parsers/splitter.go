@@ -298,6 +298,14 @@ func (s *Splitter) tooMany() *Error {
 	return reject(http.StatusRequestEntityTooLarge, "more than %d items", s.maxItems)
 }
 
+// MaxItemsBytes is the most the items of one request may total (SPEC §11
+// max_items_bytes), in bytes.
+func (s *Splitter) MaxItemsBytes() int64 { return s.maxBytes }
+
+// ItemsTooBig is the 413 for a request whose items pass MaxItemsBytes, for
+// a caller that counts more than the items themselves.
+func (s *Splitter) ItemsTooBig() *Error { return s.tooBig() }
+
 // tooBig is the 413 for items past max_items_bytes (SPEC §11).
 func (s *Splitter) tooBig() *Error {
 	return reject(http.StatusRequestEntityTooLarge, "items exceed %d bytes", s.maxBytes)
