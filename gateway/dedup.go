@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/hookgate/hookgate/parsers"
 )
 
 // dedupKey says where a request's de-duplication key comes from (SPEC §3
@@ -32,7 +34,7 @@ const (
 	dedupPrefix = 1 << 20
 	// dedupDepth is the deepest document a path with modifiers runs on:
 	// the parsers' limit (SPEC §3.1), past which the body is refused anyway.
-	dedupDepth = 512
+	dedupDepth = parsers.MaxDepth
 )
 
 func parseDedupKey(spec string) (dedupKey, error) {
@@ -99,7 +101,8 @@ func (d dedupKey) fromBody(b *body) string {
 
 // deeperThan reports whether the JSON in raw nests arrays and objects more
 // than limit levels deep. It only counts brackets outside strings, without
-// checking the syntax: the parsers do that.
+// checking the syntax: the parsers do that, and raw may be the cut start of
+// a spooled body, which parsers.CheckJSON would refuse as incomplete.
 func deeperThan(raw []byte, limit int) bool {
 	depth := 0
 	for i := 0; i < len(raw); i++ {
