@@ -9,10 +9,11 @@ const (
 	defaultMaxItems    = 100000
 	defaultConcurrency = 8
 	defaultRootElement = "item"
-	// defaultTolerance is the timestamp window of the stripe, slack and
-	// standard_webhooks presets and of a generic hmac with timestamp_header.
-	defaultTolerance = 5 * time.Minute
 )
+
+// DefaultTolerance is the timestamp window of every preset with a timestamp
+// (Preset.Timestamp) and of a generic hmac with timestamp_header.
+const DefaultTolerance = 5 * time.Minute
 
 // Default returns the configuration used when a file sets nothing: every
 // default of SPEC §2 and no webhooks.
@@ -124,15 +125,11 @@ func hmacDefaults(h *HMAC) {
 			h.SignedPayload = "{body}"
 		}
 		if h.TimestampHeader != "" && h.Tolerance == 0 {
-			h.Tolerance = defaultTolerance
+			h.Tolerance = DefaultTolerance
 		}
 		return
 	}
-	if presetHasTimestamp(h.Preset) && h.Tolerance == 0 {
-		h.Tolerance = defaultTolerance
+	if p, ok := PresetByName(h.Preset); ok && h.Tolerance == 0 {
+		h.Tolerance = p.Tolerance()
 	}
-}
-
-func presetHasTimestamp(p string) bool {
-	return p == "stripe" || p == "slack" || p == "standard_webhooks"
 }

@@ -145,7 +145,7 @@ func (v *validator) outgoing(r ref, o *Outgoing, profiles nameSet) {
 		}
 	}
 	if o.Signing != nil {
-		v.hmac(ref{r.src, r.path + ".signing"}, o.Signing, outboundPresets)
+		v.hmac(ref{r.src, r.path + ".signing"}, o.Signing, OutgoingPresetNames())
 	}
 	v.positive(r, ".timeout", o.Timeout > 0, "more than 0 (10s)")
 	v.positive(r, ".concurrency", o.Concurrency >= 1, "at least 1 (8)")

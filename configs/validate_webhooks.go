@@ -1,7 +1,6 @@
 package configs
 
 import (
-	"encoding/base64"
 	"fmt"
 	"net/netip"
 	"net/url"
@@ -11,11 +10,7 @@ import (
 	"golang.org/x/net/http/httpguts"
 )
 
-var (
-	webhookMethods  = []string{"POST", "PUT", "PATCH", "DELETE"}
-	inboundPresets  = []string{"github", "github_sha1", "stripe", "shopify", "slack", "standard_webhooks", "gitlab", "twilio"}
-	outboundPresets = []string{"standard_webhooks", "github"}
-)
+var webhookMethods = []string{"POST", "PUT", "PATCH", "DELETE"}
 
 func (v *validator) webhook(r ref, w *Webhook, incoming nameSet) {
 	incoming.ref(v, r, ".incoming", "incoming", w.Incoming)
@@ -62,7 +57,7 @@ func (v *validator) webhook(r ref, w *Webhook, incoming nameSet) {
 		case p.IPAllowlist != nil:
 			v.ipAllowlist(ref{pr.src, pr.path + ".ip_allowlist"}, p.IPAllowlist)
 		case p.HMAC != nil:
-			v.hmac(ref{pr.src, pr.path + ".hmac"}, p.HMAC, inboundPresets)
+			v.hmac(ref{pr.src, pr.path + ".hmac"}, p.HMAC, PresetNames())
 		}
 	}
 	responds := 0
@@ -173,6 +168,7 @@ func validCIDR(s string) bool {
 // outbound (outgoing signing), which differ only in the presets allowed.
 func (v *validator) hmac(r ref, h *HMAC, presets []string) {
 	v.secrets(r, h.Secret, h.Secrets, "secret", "secrets")
+	preset, _ := PresetByName(h.Preset)
 	if h.Preset != "" {
 		if !v.oneOf(r, ".preset", h.Preset, presets...) {
 			return
@@ -185,8 +181,8 @@ func (v *validator) hmac(r ref, h *HMAC, presets []string) {
 				v.errorf(r, "."+k.key, "not used with preset %s; remove it, or remove preset to use the generic form", h.Preset)
 			}
 		}
-		if r.has(".tolerance") && !presetHasTimestamp(h.Preset) {
-			v.errorf(r, ".tolerance", "preset %s has no timestamp; tolerance applies to stripe, slack and standard_webhooks", h.Preset)
+		if r.has(".tolerance") && !preset.Timestamp {
+			v.errorf(r, ".tolerance", "preset %s has no timestamp; tolerance applies to %s", h.Preset, andList(timestampPresetNames()))
 		}
 	} else {
 		v.headerName(r, ".header", h.Header)
@@ -208,24 +204,32 @@ func (v *validator) hmac(r ref, h *HMAC, presets []string) {
 		}
 	}
 	switch {
-	case h.Preset == "twilio":
+	case preset.Scheme == SigTwilio:
 		if u, err := url.Parse(h.PublicURL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 			v.errorf(r, ".public_url", "required for twilio; the URL Twilio calls, exactly as configured there (https://hooks.example.com/webhooks/sms)")
 		}
 	case r.has(".public_url"):
 		v.errorf(r, ".public_url", "only used with preset twilio; remove it")
 	}
-	if h.Preset == "standard_webhooks" {
+	if preset.Secret == SecretWhsecBase64 {
 		for i, s := range h.AllSecrets() {
 			key := ".secret"
 			if h.Secret == "" || i > 0 {
 				key = fmt.Sprintf(".secrets[%d]", i-btoi(h.Secret != ""))
 			}
-			if b64, ok := strings.CutPrefix(s, "whsec_"); !ok || !validBase64(b64) {
-				v.errorf(r, key, "a standard_webhooks secret is whsec_ followed by the base64 key; this one is not")
+			if _, ok := preset.Secret.Key(s); !ok {
+				v.errorf(r, key, "a %s secret is whsec_ followed by the base64 key; this one is not", h.Preset)
 			}
 		}
 	}
+}
+
+// andList writes "a, b and c".
+func andList(xs []string) string {
+	if len(xs) < 2 {
+		return strings.Join(xs, "")
+	}
+	return strings.Join(xs[:len(xs)-1], ", ") + " and " + xs[len(xs)-1]
 }
 
 func btoi(b bool) int {
@@ -233,11 +237,6 @@ func btoi(b bool) int {
 		return 1
 	}
 	return 0
-}
-
-func validBase64(s string) bool {
-	b, err := base64.StdEncoding.DecodeString(s)
-	return err == nil && len(b) > 0
 }
 
 // signedPayload checks placeholders: {id}, {timestamp} and {body}; the
