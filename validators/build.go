@@ -43,31 +43,32 @@ func build(p configs.PreProcessor, path string) (Validator, error) {
 	return buildHMAC(*p.HMAC, path+".hmac")
 }
 
-// buildHMAC makes a signature validator; gitlab and twilio are not plain
-// HMAC-over-payload schemes and have their own types.
+// buildHMAC makes a signature validator; the token (gitlab) and Twilio
+// schemes are not HMAC over a signed payload and have their own types.
 func buildHMAC(c configs.HMAC, path string) (Validator, error) {
-	if c.PublicURL != "" && c.Preset != "twilio" {
+	p, _ := configs.PresetByName(c.Preset) // an unknown name is reported by newHMAC
+	if c.PublicURL != "" && p.Scheme != configs.SigTwilio {
 		return nil, fmt.Errorf("%s.public_url: only used by preset twilio; remove it", path)
 	}
-	switch c.Preset {
-	case "gitlab":
-		return newGitLab(c, path)
-	case "twilio":
-		return newTwilio(c, path)
+	switch p.Scheme {
+	case configs.SigToken:
+		return newGitLab(c, p, path)
+	case configs.SigTwilio:
+		return newTwilio(c, p, path)
 	}
 	return newHMAC(c, path)
 }
 
 // DedupKeyDefault is the dedup key spec of the first preset that has one
-// ("header:X-GitHub-Delivery", "body:id", "header:webhook-id", ...; "" for
-// none), SPEC §5 table.
+// (configs.Preset.DedupKey: header:NAME or body:PATH; "" for none), SPEC §5
+// table.
 func DedupKeyDefault(pp []configs.PreProcessor) string {
 	for _, p := range pp {
 		if p.HMAC == nil || p.HMAC.Preset == "" {
 			continue
 		}
-		if pr, ok := presetByName(p.HMAC.Preset); ok && pr.dedup != "" {
-			return pr.dedup
+		if pr, ok := configs.PresetByName(p.HMAC.Preset); ok && pr.DedupKey != "" {
+			return pr.DedupKey
 		}
 	}
 	return ""

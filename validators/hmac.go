@@ -11,15 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
-)
 
-// scheme is how signatures are laid out in the signature header.
-type scheme int
-
-const (
-	schemePrefixed scheme = iota // prefix + one encoded MAC
-	schemeStripe                 // t=…,v1=…[,v1=…]
-	schemeStandard               // v1,<base64> [v1,<base64> …]
+	"github.com/hookgate/hookgate/configs"
 )
 
 // segKind is one piece of a signed payload template.
@@ -92,7 +85,7 @@ type hmacValidator struct {
 	tsKey, tsName   string // "" when the scheme has no timestamp header
 	idKey, idName   string // "" when the scheme has no id header
 	tolerance       time.Duration
-	scheme          scheme
+	scheme          configs.SigScheme // SigPrefixed, SigStripe or SigStandardWebhooks
 	prefix          string
 	enc             encoding
 	size            int // MAC length in bytes
@@ -162,15 +155,15 @@ func (v *hmacValidator) Validate(ctx context.Context, r *Request) error {
 	defer v.pool.Put(st)
 	sigs := st.sigs[:0]
 	switch v.scheme {
-	case schemePrefixed:
+	case configs.SigPrefixed:
 		sigs, _ = parsePrefixed(sigs, value, v.prefix, v.enc, v.size, &st.scratch)
-	case schemeStripe:
+	case configs.SigStripe:
 		sigs, ts = parseStripe(sigs, value, v.size)
 		if ts == "" {
 			st.sigs = sigs
 			return v.reject("invalid signature: no t= timestamp in " + v.sigName)
 		}
-	case schemeStandard:
+	case configs.SigStandardWebhooks:
 		sigs = parseStandardWebhooks(sigs, value, v.size, &st.scratch)
 	}
 	st.sigs = sigs
@@ -314,11 +307,11 @@ func (v *hmacValidator) sign(h http.Header, body []byte, id string, now time.Tim
 	}
 	var value string
 	switch v.scheme {
-	case schemePrefixed:
+	case configs.SigPrefixed:
 		value = v.prefix + v.enc.encode(mac)
-	case schemeStripe:
+	case configs.SigStripe:
 		value = "t=" + ts + ",v1=" + encHex.encode(mac)
-	case schemeStandard:
+	case configs.SigStandardWebhooks:
 		value = "v1," + encBase64.encode(mac)
 	}
 	h[v.sigKey] = []string{value}

@@ -44,7 +44,7 @@ func (ds digestSet) match(value string) bool {
 }
 
 // tokenValidator passes when a header equals prefix + one of the secrets:
-// header_secret, and the gitlab preset (X-Gitlab-Token).
+// header_secret, and the gitlab preset (its token header).
 type tokenValidator struct {
 	key, name   string // canonical header key, and the name as configured
 	accepted    digestSet
@@ -71,18 +71,19 @@ func newHeaderSecret(c configs.HeaderSecret, path string) (*tokenValidator, erro
 	}, nil
 }
 
-func newGitLab(c configs.HMAC, path string) (*tokenValidator, error) {
+// newGitLab builds the token check of preset p (gitlab): p.Header carries
+// one of the secrets as written.
+func newGitLab(c configs.HMAC, p configs.Preset, path string) (*tokenValidator, error) {
 	secrets := c.AllSecrets()
 	if len(secrets) == 0 {
 		return nil, fmt.Errorf("%s.secret: missing; set secret or secrets", path)
 	}
 	if extra := genericKeysWithPreset(c); len(extra) > 0 {
-		return nil, fmt.Errorf("%s.%s: not allowed with preset gitlab; remove it", path, extra[0])
+		return nil, fmt.Errorf("%s.%s: not allowed with preset %s; remove it", path, extra[0], p.Name)
 	}
-	const h = "X-Gitlab-Token"
 	return &tokenValidator{
-		key: h, name: h, accepted: newDigestSet(secrets, ""),
-		missing: "missing signature header " + h, wrong: "invalid signature",
+		key: textproto.CanonicalMIMEHeaderKey(p.Header), name: p.Header, accepted: newDigestSet(secrets, ""),
+		missing: "missing signature header " + p.Header, wrong: "invalid signature",
 		one: secrets[0],
 	}, nil
 }

@@ -3,6 +3,7 @@ package validators
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -42,10 +43,10 @@ func Sign(pp []configs.PreProcessor, method, rawURL string, h http.Header, body 
 	return nil
 }
 
-// SignOutgoing signs an outgoing delivery with cfg (presets standard_webhooks
-// and github, or the generic keys), id being the message id (the task's
-// ce-id). Used by the router. Every preset but twilio works (it signs a URL
-// and form the router does not send).
+// SignOutgoing signs an outgoing delivery with cfg (the presets that
+// configs.OutgoingPresetNames lists, or the generic keys), id being the
+// message id (the task's ce-id). Used by the router. Every preset but twilio
+// works (it signs a URL and form the router does not send).
 func SignOutgoing(cfg configs.HMAC, h http.Header, body []byte, id string, now time.Time) error {
 	v, err := buildHMAC(cfg, "signing")
 	if err != nil {
@@ -57,7 +58,7 @@ func SignOutgoing(cfg configs.HMAC, h http.Header, body []byte, id string, now t
 	case *tokenValidator:
 		v.sign(h)
 	default:
-		return fmt.Errorf("signing.preset: %q cannot sign outgoing deliveries; use standard_webhooks, github or the generic keys", cfg.Preset)
+		return fmt.Errorf("signing.preset: %q cannot sign outgoing deliveries; use %s or the generic keys", cfg.Preset, strings.Join(configs.OutgoingPresetNames(), ", "))
 	}
 	return nil
 }

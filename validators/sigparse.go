@@ -13,6 +13,18 @@ const (
 	encBase64
 )
 
+// encodingFor reads an encoding as configs writes it: hex (also "", the
+// default) or base64.
+func encodingFor(name string) (encoding, bool) {
+	switch name {
+	case "", "hex":
+		return encHex, true
+	case "base64":
+		return encBase64, true
+	}
+	return 0, false
+}
+
 func (e encoding) encode(mac []byte) string {
 	if e == encBase64 {
 		return base64.StdEncoding.EncodeToString(mac)
@@ -94,7 +106,7 @@ func parsePrefixed(dst []byte, value, prefix string, enc encoding, size int, scr
 // one or two, and a header stuffed with thousands must not cost more.
 const maxCandidates = 16
 
-// parseStripe reads Stripe-Signature: comma-separated key=value pairs, "t"
+// parseStripe reads Stripe's signature header: comma-separated key=value pairs, "t"
 // the unix timestamp and every "v1" a hex HMAC-SHA256. As Stripe's own
 // libraries do, other schemes (v0) and unreadable v1 values are ignored and
 // a later "t" overrides an earlier one. It appends every readable v1 to dst
@@ -119,7 +131,7 @@ func parseStripe(dst []byte, value string, size int) (sigs []byte, ts string) {
 	return dst, ts
 }
 
-// parseStandardWebhooks reads webhook-signature: a space-separated list of
+// parseStandardWebhooks reads the Standard Webhooks signature header: a space-separated list of
 // "version,signature"; every "v1" signature is a base64 HMAC-SHA256 and is
 // appended to dst. Other versions (v1a is asymmetric) are ignored.
 func parseStandardWebhooks(dst []byte, value string, size int, scratch *[]byte) []byte {

@@ -3,14 +3,15 @@ package validators
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"mime"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"slices"
 	"strings"
@@ -18,21 +19,25 @@ import (
 	"github.com/hookgate/hookgate/configs"
 )
 
-// twilioValidator checks X-Twilio-Signature: base64 HMAC-SHA1, keyed with
+// twilioValidator checks Twilio's signature header (the configs preset
+// table has its name, algorithm and encoding: base64 HMAC-SHA1), keyed with
 // the auth token, of the URL Twilio called followed by every form
 // parameter name and value, sorted by name. A JSON body is covered instead
 // by the bodySHA256 query parameter Twilio adds to the URL.
 type twilioValidator struct {
-	keys    [][]byte
-	public  *url.URL // public_url, the address configured in Twilio
-	maxForm int64    // larger form bodies are refused rather than held in memory
+	key, name string // canonical signature header key, and the name as Twilio spells it
+	newHash   func() hash.Hash
+	size      int
+	enc       encoding
+	keys      [][]byte
+	public    *url.URL // public_url, the address configured in Twilio
+	maxForm   int64    // larger form bodies are refused rather than held in memory
 }
 
 var _ Validator = (*twilioValidator)(nil)
 
-const twilioHeader = "X-Twilio-Signature"
-
-func newTwilio(c configs.HMAC, path string) (*twilioValidator, error) {
+// newTwilio builds the check of preset p (twilio).
+func newTwilio(c configs.HMAC, p configs.Preset, path string) (*twilioValidator, error) {
 	secrets := c.AllSecrets()
 	if len(secrets) == 0 {
 		return nil, fmt.Errorf("%s.secret: missing; set the Twilio auth token as secret or secrets", path)
@@ -47,7 +52,12 @@ func newTwilio(c configs.HMAC, path string) (*twilioValidator, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("%s.public_url: %q is not an absolute http(s) URL; write it as configured in Twilio, e.g. https://hooks.example.com/webhooks/sms", path, c.PublicURL)
 	}
-	v := &twilioValidator{public: u, maxForm: 1 << 20}
+	newHash, size, _ := hashFor(p.Algorithm)
+	enc, _ := encodingFor(p.Encoding)
+	v := &twilioValidator{
+		key: textproto.CanonicalMIMEHeaderKey(p.Header), name: p.Header,
+		newHash: newHash, size: size, enc: enc, public: u, maxForm: 1 << 20,
+	}
 	for _, s := range secrets {
 		v.keys = append(v.keys, []byte(s))
 	}
@@ -84,11 +94,11 @@ func (v *twilioValidator) NeedsBody() bool { return true }
 // Validate checks the signature over the public URL and the parameters.
 func (v *twilioValidator) Validate(ctx context.Context, r *Request) error {
 	reject := func(msg string) error { return &Rejection{Status: http.StatusUnauthorized, Message: msg} }
-	value := strings.TrimSpace(firstHeader(r.Header, twilioHeader))
+	value := strings.TrimSpace(firstHeader(r.Header, v.key))
 	if value == "" {
-		return reject("missing signature header " + twilioHeader)
+		return reject("missing signature header " + v.name)
 	}
-	got, ok := encBase64.decodeAppend(nil, value, sha1.Size, new([]byte))
+	got, ok := v.enc.decodeAppend(nil, value, v.size, new([]byte))
 	if !ok {
 		return reject("invalid signature")
 	}
@@ -103,7 +113,7 @@ func (v *twilioValidator) Validate(ctx context.Context, r *Request) error {
 	matched := false
 	for _, u := range v.urls(rawQuery) {
 		for _, k := range v.keys {
-			if hmac.Equal(twilioMAC(k, u, params), got) {
+			if hmac.Equal(v.mac(k, u, params), got) {
 				matched = true
 			}
 		}
@@ -166,10 +176,10 @@ func isForm(contentType string) bool {
 	return err == nil && mt == "application/x-www-form-urlencoded"
 }
 
-// twilioMAC computes the signature as Twilio's libraries do: the URL, then
-// for each name in sorted order, name+value for each of its values, sorted.
-func twilioMAC(key []byte, u string, params url.Values) []byte {
-	m := hmac.New(sha1.New, key)
+// mac computes the signature as Twilio's libraries do: the URL, then for
+// each name in sorted order, name+value for each of its values, sorted.
+func (v *twilioValidator) mac(key []byte, u string, params url.Values) []byte {
+	m := hmac.New(v.newHash, key)
 	io.WriteString(m, u)
 	names := make([]string, 0, len(params))
 	for k := range params {
@@ -187,7 +197,7 @@ func twilioMAC(key []byte, u string, params url.Values) []byte {
 	return m.Sum(nil)
 }
 
-// sign sets X-Twilio-Signature for a request to rawURL with this body.
+// sign sets the signature header for a request to rawURL with this body.
 func (v *twilioValidator) sign(h http.Header, rawURL string, body []byte) error {
 	var rawQuery string
 	if rawURL != "" {
@@ -209,7 +219,7 @@ func (v *twilioValidator) sign(h http.Header, rawURL string, body []byte) error 
 	default:
 		return errors.New("twilio: only form bodies (Content-Type application/x-www-form-urlencoded) are signed; for another body add bodySHA256=<hex SHA-256 of the body> to the URL's query")
 	}
-	mac := twilioMAC(v.keys[0], v.urls(rawQuery)[0], params)
-	h[twilioHeader] = []string{encBase64.encode(mac)}
+	mac := v.mac(v.keys[0], v.urls(rawQuery)[0], params)
+	h[v.key] = []string{v.enc.encode(mac)}
 	return nil
 }
