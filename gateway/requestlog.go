@@ -110,27 +110,11 @@ func newRedactor(wc configs.Webhook, cfg *configs.Config) *redactor {
 	return r
 }
 
-// presetHeaders are the headers an HMAC preset reads (SPEC §5 table).
+// presetHeaders are the headers an HMAC preset reads (the configs preset
+// table, SPEC §5); none for no preset or an unknown one.
 func presetHeaders(preset string) []string {
-	switch preset {
-	case "github":
-		return []string{"X-Hub-Signature-256"}
-	case "github_sha1":
-		return []string{"X-Hub-Signature"}
-	case "stripe":
-		return []string{"Stripe-Signature"}
-	case "shopify":
-		return []string{"X-Shopify-Hmac-Sha256"}
-	case "slack":
-		return []string{"X-Slack-Signature", "X-Slack-Request-Timestamp"}
-	case "standard_webhooks":
-		return []string{"webhook-signature", "webhook-timestamp", "webhook-id"}
-	case "gitlab":
-		return []string{"X-Gitlab-Token"}
-	case "twilio":
-		return []string{"X-Twilio-Signature"}
-	}
-	return nil
+	p, _ := configs.PresetByName(preset)
+	return p.Headers()
 }
 
 // header copies h with validator headers and secrets masked.
