@@ -99,35 +99,38 @@ func (p Preset) Headers() []string {
 	return hs
 }
 
-// Presets returns the table, in the order of SPEC §5 and of error
-// messages. It is built on each call, so no caller can change it for
-// another.
-func Presets() []Preset {
-	return []Preset{
-		{Name: "github", Header: "X-Hub-Signature-256", Algorithm: "sha256", Encoding: "hex", Prefix: "sha256=",
-			DedupKey: "header:X-GitHub-Delivery", Outgoing: 2},
-		{Name: "github_sha1", Header: "X-Hub-Signature", Algorithm: "sha1", Encoding: "hex", Prefix: "sha1=",
-			DedupKey: "header:X-GitHub-Delivery"},
-		{Name: "stripe", Scheme: SigStripe, Header: "Stripe-Signature", Algorithm: "sha256", Encoding: "hex",
-			SignedPayload: "{timestamp}.{body}", Timestamp: true, DedupKey: "body:id"},
-		{Name: "shopify", Header: "X-Shopify-Hmac-Sha256", Algorithm: "sha256", Encoding: "base64",
-			DedupKey: "header:X-Shopify-Webhook-Id"},
-		{Name: "slack", Header: "X-Slack-Signature", Algorithm: "sha256", Encoding: "hex", Prefix: "v0=",
-			SignedPayload: "v0:{timestamp}:{body}", TimestampHeader: "X-Slack-Request-Timestamp", Timestamp: true},
-		{Name: "standard_webhooks", Scheme: SigStandardWebhooks, Header: "webhook-signature", Algorithm: "sha256", Encoding: "base64",
-			SignedPayload: "{id}.{timestamp}.{body}", TimestampHeader: "webhook-timestamp", IDHeader: "webhook-id", Timestamp: true,
-			Secret: SecretWhsecBase64, DedupKey: "header:webhook-id", Outgoing: 1},
-		{Name: "gitlab", Scheme: SigToken, Header: "X-Gitlab-Token", DedupKey: "header:X-Gitlab-Event-UUID"},
-		{Name: "twilio", Scheme: SigTwilio, Header: "X-Twilio-Signature", Algorithm: "sha1", Encoding: "base64",
-			DedupKey: "header:I-Twilio-Idempotency-Token"},
-	}
+// presetTable is the table, in the order of SPEC §5 and of error messages.
+// It is only read, through the functions below, which hand out copies (a
+// Preset holds no slice or pointer, so a copy shares nothing): a lookup,
+// which the router makes for every delivery it signs, allocates nothing.
+var presetTable = [...]Preset{
+	{Name: "github", Header: "X-Hub-Signature-256", Algorithm: "sha256", Encoding: "hex", Prefix: "sha256=",
+		DedupKey: "header:X-GitHub-Delivery", Outgoing: 2},
+	{Name: "github_sha1", Header: "X-Hub-Signature", Algorithm: "sha1", Encoding: "hex", Prefix: "sha1=",
+		DedupKey: "header:X-GitHub-Delivery"},
+	{Name: "stripe", Scheme: SigStripe, Header: "Stripe-Signature", Algorithm: "sha256", Encoding: "hex",
+		SignedPayload: "{timestamp}.{body}", Timestamp: true, DedupKey: "body:id"},
+	{Name: "shopify", Header: "X-Shopify-Hmac-Sha256", Algorithm: "sha256", Encoding: "base64",
+		DedupKey: "header:X-Shopify-Webhook-Id"},
+	{Name: "slack", Header: "X-Slack-Signature", Algorithm: "sha256", Encoding: "hex", Prefix: "v0=",
+		SignedPayload: "v0:{timestamp}:{body}", TimestampHeader: "X-Slack-Request-Timestamp", Timestamp: true},
+	{Name: "standard_webhooks", Scheme: SigStandardWebhooks, Header: "webhook-signature", Algorithm: "sha256", Encoding: "base64",
+		SignedPayload: "{id}.{timestamp}.{body}", TimestampHeader: "webhook-timestamp", IDHeader: "webhook-id", Timestamp: true,
+		Secret: SecretWhsecBase64, DedupKey: "header:webhook-id", Outgoing: 1},
+	{Name: "gitlab", Scheme: SigToken, Header: "X-Gitlab-Token", DedupKey: "header:X-Gitlab-Event-UUID"},
+	{Name: "twilio", Scheme: SigTwilio, Header: "X-Twilio-Signature", Algorithm: "sha1", Encoding: "base64",
+		DedupKey: "header:I-Twilio-Idempotency-Token"},
 }
+
+// Presets returns a copy of the table, in the order of SPEC §5 and of
+// error messages.
+func Presets() []Preset { return slices.Clone(presetTable[:]) }
 
 // PresetByName returns the preset called name.
 func PresetByName(name string) (Preset, bool) {
-	for _, p := range Presets() {
-		if p.Name == name {
-			return p, true
+	for i := range presetTable {
+		if presetTable[i].Name == name {
+			return presetTable[i], true
 		}
 	}
 	return Preset{}, false
@@ -153,7 +156,7 @@ func timestampPresetNames() []string { return presetNames(func(p Preset) bool { 
 
 func presetNames(keep func(Preset) bool) []string {
 	var names []string
-	for _, p := range Presets() {
+	for _, p := range presetTable {
 		if keep(p) {
 			names = append(names, p.Name)
 		}
