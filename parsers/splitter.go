@@ -379,8 +379,11 @@ func hasSuffixFold(s, suffix string) bool {
 // its length.
 func readAll(r io.Reader) ([]byte, error) {
 	size := 512
-	if l, ok := r.(interface{ Len() int }); ok {
+	switch l := r.(type) {
+	case interface{ Len() int }:
 		size = l.Len() + 1 // +1 so the final Read sees EOF without growing
+	case interface{ Size() int64 }: // a spooled body, read from its start
+		size = int(l.Size()) + 1
 	}
 	buf := make([]byte, 0, size)
 	for {
