@@ -3,7 +3,9 @@ package gateway
 import (
 	"context"
 	"errors"
+	"io"
 	"math"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -122,7 +124,7 @@ func (s *Server) handleWebhook(c echo.Context) (err error) {
 	case errors.Is(err, errSpoolFull):
 		return busy()
 	case err != nil:
-		return reject(http.StatusBadRequest, "could not read body: "+err.Error())
+		return bodyReadError(err)
 	}
 	bodyRead = true
 	defer b.Close()
@@ -182,6 +184,25 @@ func validate(ctx context.Context, wm *webhookMetrics, chain validators.Chain, r
 		}
 	}
 	return nil
+}
+
+// bodyReadError is the answer to a body that did not arrive whole. It
+// names what the sender did, never the connection's addresses; a failure
+// of our own spool is an internal error, logged with its cause.
+func bodyReadError(err error) error {
+	var ne net.Error
+	var oe *net.OpError
+	switch {
+	case errors.Is(err, errSpool):
+		return &requestError{Status: http.StatusInternalServerError, Message: "internal error", cause: err}
+	case errors.As(err, &ne) && ne.Timeout():
+		return reject(http.StatusRequestTimeout, "body not received within server.read_timeout")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return reject(http.StatusBadRequest, "could not read body: the connection ended before the body did")
+	case errors.As(err, &oe):
+		err = oe.Err
+	}
+	return reject(http.StatusBadRequest, "could not read body: "+err.Error())
 }
 
 func newRequestID() string {

@@ -21,6 +21,10 @@ var errTooLarge = errors.New("body too large")
 // server.spool_max: the request is refused as busy (SPEC §11).
 var errSpoolFull = errors.New("spool full")
 
+// errSpool marks a failure of the spool itself (our disk), not of the
+// sender: the request fails as ours, not as a bad request.
+var errSpool = errors.New("spool body")
+
 // spooler is where and how much a request may spool: the directory and
 // spool_max of the runtime in use, and the Server's count of spooled bytes.
 type spooler struct {
@@ -70,7 +74,7 @@ func readBody(r io.Reader, limit, contentLength int64, sp spooler) (*body, error
 	b.size = n
 	if err != nil {
 		b.Close()
-		return nil, fmt.Errorf("read body: %w", err)
+		return nil, err
 	}
 	if n > limit {
 		b.Close()
@@ -94,14 +98,14 @@ func readBody(r io.Reader, limit, contentLength int64, sp spooler) (*body, error
 	f, err := os.CreateTemp(sp.dir, "hookgate-body-*")
 	if err != nil {
 		b.Close()
-		return nil, fmt.Errorf("spool body: %w", err)
+		return nil, fmt.Errorf("%w: %w", errSpool, err)
 	}
 	// The name is not needed: removing it now leaves nothing behind on a crash.
 	_ = os.Remove(f.Name())
 	b.spool.file = f
 	if _, err := f.Write(b.buf.Bytes()); err != nil {
 		b.Close()
-		return nil, fmt.Errorf("spool body: %w", err)
+		return nil, fmt.Errorf("%w: %w", errSpool, err)
 	}
 	b.releaseBuffer()
 	rest, err := io.Copy(&spoolWriter{s: b.spool, max: sp.max, at: n}, io.LimitReader(r, limit+1-n))
@@ -112,7 +116,7 @@ func readBody(r io.Reader, limit, contentLength int64, sp spooler) (*body, error
 	}
 	if err != nil {
 		b.Close()
-		return nil, fmt.Errorf("spool body: %w", err)
+		return nil, err // the sender's read error, or errSpool from spoolWriter
 	}
 	if b.size > limit {
 		b.Close()
@@ -155,6 +159,9 @@ func (w *spoolWriter) Write(p []byte) (int, error) {
 	}
 	n, err := w.s.file.Write(p)
 	w.at += int64(n)
+	if err != nil {
+		err = fmt.Errorf("%w: %w", errSpool, err)
+	}
 	return n, err
 }
 
