@@ -182,8 +182,12 @@ func (d *destination) do(ctx context.Context, body []byte, contentType, id strin
 	var used *oauth2.Token
 	if d.creds != nil {
 		if used, err = d.creds.apply(ctx, req); err != nil {
-			// A token endpoint at a refused address stays refused.
-			return 0, nil, &deliveryError{retryable: !errors.Is(err, errAddressNotAllowed), err: err}
+			if errors.Is(err, errAddressNotAllowed) {
+				// A token endpoint at a refused address stays refused, and
+				// the dead letter says so in the words of SPEC §6.
+				return 0, nil, &deliveryError{err: errAddressNotAllowed}
+			}
+			return 0, nil, &deliveryError{retryable: true, err: err}
 		}
 	}
 	if d.cfg.Signing != nil {
