@@ -116,8 +116,8 @@ func newDestination(o configs.Outgoing, creds *credentials, version string, idle
 const maxHostInError = 260
 
 // errRedirect is the failure of an attempt answered with a 3xx: "redirect
-// 302 to HOST not followed", HOST from Location resolved against the
-// request's URL.
+// 302 to HOST not followed" (SPEC §6), HOST the host name of Location
+// resolved against the request's URL, without port or IPv6 brackets.
 func errRedirect(resp *http.Response) error {
 	code := resp.StatusCode
 	loc := resp.Header.Get("Location")
@@ -131,10 +131,10 @@ func errRedirect(resp *http.Response) error {
 	} else {
 		u, err = url.Parse(loc)
 	}
-	if err != nil || u.Host == "" {
+	if err != nil || u.Hostname() == "" {
 		return fmt.Errorf("redirect %d to an unreadable Location not followed", code)
 	}
-	return fmt.Errorf("redirect %d to %s not followed", code, clip(u.Host, maxHostInError))
+	return fmt.Errorf("redirect %d to %s not followed", code, clip(u.Hostname(), maxHostInError))
 }
 
 // send makes one delivery attempt. An OAuth2 token the destination answers
