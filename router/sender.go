@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -78,21 +77,7 @@ func newDestination(o configs.Outgoing, creds *credentials, version string, idle
 			return nil, fmt.Errorf("outgoing %q: signing: %w", o.Name, err)
 		}
 	}
-	dialer := &net.Dialer{Timeout: o.Timeout, KeepAlive: 30 * time.Second}
-	if !o.AllowPrivateNetworks {
-		dialer.Control = guardControl
-	}
-	tr := &http.Transport{
-		// No proxy: the SSRF guard must see the destination's own address.
-		Proxy:                 nil,
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          idle,
-		MaxIdleConnsPerHost:   idle,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	}
+	tr := guardedTransport(o, idle)
 	d := &destination{cfg: o, host: u.Hostname(), transport: tr, creds: creds, userAgent: "hookgate/" + version}
 	if creds != nil {
 		d.redact = newRedactor(o, &creds.profile)
