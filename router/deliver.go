@@ -1,43 +1,19 @@
 package router
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 )
 
-// Headers added to a dead letter (SPEC §6).
-const (
-	// HeaderError says why the task was not delivered.
-	HeaderError = "hookgate-error"
-	// HeaderStatus is the last HTTP status, "0" when none came.
-	HeaderStatus = "hookgate-status"
-	// HeaderAttempts is how many deliveries were attempted.
-	HeaderAttempts = "hookgate-attempts"
-	// HeaderRoute names the route.
-	HeaderRoute = "hookgate-route"
-	// HeaderOutgoing names the outgoing configuration.
-	HeaderOutgoing = "hookgate-outgoing"
-	// HeaderOrigMsgID keeps the task's own Nats-Msg-Id, which the dead
-	// letter cannot carry (see deadLetter); a replay restores it from here.
-	HeaderOrigMsgID = "hookgate-msg-id"
-)
-
-// dlqPublishTimeout bounds the wait for the dead-letter stream's ack.
-const dlqPublishTimeout = 10 * time.Second
-
 // handle settles one task of a pair: skip it (filter), deliver it, schedule
-// a retry, or dead-letter it. Every path ends in exactly one of Ack, Nak or
-// NakWithDelay, so JetStream always knows where the task stands.
+// a retry, or dead-letter it. Every path ends in exactly one of Ack, Nak,
+// NakWithDelay or (a dead letter no stream takes) Term, so JetStream always
+// knows where the task stands.
 func (r *Router) handle(p *pair, msg jetstream.Msg, log *zap.Logger) {
 	attempt := 1
 	var stream string
@@ -128,54 +104,6 @@ func (r *Router) heartbeat(msg jetstream.Msg, ackWait time.Duration) func() {
 		mu.Unlock()
 		t.Stop()
 	}
-}
-
-// deadLetter publishes the task to dlq.<route>.<outgoing> with its body and
-// headers plus the hookgate-* headers, waits for the ack, then acks the task.
-// If the dead-letter stream does not take it, the task is retried later
-// rather than lost.
-//
-// Nats-Msg-Id is the one header replaced: kept, JetStream would drop the
-// dead letter of a second pair (or a second failure after a replay) of the
-// same task as a duplicate. The original is kept in hookgate-msg-id; the new
-// id still de-duplicates a repeat of this very dead letter after a crash.
-func (r *Router) deadLetter(p *pair, msg jetstream.Msg, log *zap.Logger, derr *deliveryError, attempt int, stream string, seq uint64) {
-	out := nats.NewMsg(p.dlq)
-	out.Data = msg.Data()
-	for k, v := range msg.Headers() {
-		// JetStream's other Nats-* headers (Nats-Expected-Stream, which a
-		// replay stores with the task; rollups, TTLs, batches) direct the
-		// publish that stored the task: on its dead letter they would be
-		// preconditions the dead-letter stream refuses.
-		if k != nats.MsgIdHdr && len(k) > 5 && strings.EqualFold(k[:5], "nats-") {
-			continue
-		}
-		out.Header[k] = slices.Clone(v)
-	}
-	if orig := out.Header.Get(nats.MsgIdHdr); orig != "" {
-		out.Header.Set(HeaderOrigMsgID, orig)
-	}
-	if stream != "" {
-		out.Header.Set(nats.MsgIdHdr, fmt.Sprintf("dlq/%s/%s/%d", p.consumer.Durable, stream, seq))
-	} else {
-		out.Header.Del(nats.MsgIdHdr)
-	}
-	out.Header.Set(HeaderError, derr.Error())
-	out.Header.Set(HeaderStatus, strconv.Itoa(derr.status))
-	out.Header.Set(HeaderAttempts, strconv.Itoa(attempt))
-	out.Header.Set(HeaderRoute, p.route.name)
-	out.Header.Set(HeaderOutgoing, p.dest.cfg.Name)
-
-	ctx, cancel := context.WithTimeout(context.Background(), dlqPublishTimeout)
-	defer cancel()
-	if _, err := r.js.PublishMsg(ctx, out); err != nil {
-		log.Error("dead letter not stored, will retry", zap.String("subject", p.dlq), zap.Error(err))
-		r.settle(log, "nak with delay", msg.NakWithDelay(backoff(p.dest.cfg.Retry, attempt, nil)))
-		return
-	}
-	p.metrics.deadLettered()
-	log.Warn("dead letter", zap.String("subject", p.dlq), zap.Int("status", derr.status), zap.String("error", derr.Error()))
-	r.settle(log, "ack dead letter", msg.Ack())
 }
 
 // settle logs a failed Ack/Nak; the task is then redelivered after AckWait.

@@ -50,7 +50,9 @@ type redactSet struct {
 func newRedactor(o configs.Outgoing, p *configs.AuthProfile) *redactor {
 	var secrets []string
 	for _, kv := range o.Headers {
-		if secretHeader(kv.Key) {
+		// The one list of SPEC §11 words, which validate and the config
+		// errors mask by too.
+		if configs.SecretHeader(kv.Key) {
 			secrets = append(secrets, kv.Value)
 		}
 	}
@@ -82,18 +84,6 @@ func newRedactor(o configs.Outgoing, p *configs.AuthProfile) *redactor {
 
 func basic(user, password string) string {
 	return base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
-}
-
-// secretHeader reports whether an outgoing.headers value is a secret: its
-// name contains one of the SPEC §11 words, in any case.
-func secretHeader(name string) bool {
-	name = strings.ToLower(name)
-	for _, w := range []string{"key", "token", "secret", "auth", "password", "signature"} {
-		if strings.Contains(name, w) {
-			return true
-		}
-	}
-	return false
 }
 
 // remember masks an OAuth2 access token from now on.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -78,21 +77,7 @@ func newDestination(o configs.Outgoing, creds *credentials, version string, idle
 			return nil, fmt.Errorf("outgoing %q: signing: %w", o.Name, err)
 		}
 	}
-	dialer := &net.Dialer{Timeout: o.Timeout, KeepAlive: 30 * time.Second}
-	if !o.AllowPrivateNetworks {
-		dialer.Control = guardControl
-	}
-	tr := &http.Transport{
-		// No proxy: the SSRF guard must see the destination's own address.
-		Proxy:                 nil,
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          idle,
-		MaxIdleConnsPerHost:   idle,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	}
+	tr := guardedTransport(o, idle)
 	d := &destination{cfg: o, host: u.Hostname(), transport: tr, creds: creds, userAgent: "hookgate/" + version}
 	if creds != nil {
 		d.redact = newRedactor(o, &creds.profile)
@@ -116,8 +101,8 @@ func newDestination(o configs.Outgoing, creds *credentials, version string, idle
 const maxHostInError = 260
 
 // errRedirect is the failure of an attempt answered with a 3xx: "redirect
-// 302 to HOST not followed", HOST from Location resolved against the
-// request's URL.
+// 302 to HOST not followed" (SPEC §6), HOST the host name of Location
+// resolved against the request's URL, without port or IPv6 brackets.
 func errRedirect(resp *http.Response) error {
 	code := resp.StatusCode
 	loc := resp.Header.Get("Location")
@@ -131,10 +116,10 @@ func errRedirect(resp *http.Response) error {
 	} else {
 		u, err = url.Parse(loc)
 	}
-	if err != nil || u.Host == "" {
+	if err != nil || u.Hostname() == "" {
 		return fmt.Errorf("redirect %d to an unreadable Location not followed", code)
 	}
-	return fmt.Errorf("redirect %d to %s not followed", code, clip(u.Host, maxHostInError))
+	return fmt.Errorf("redirect %d to %s not followed", code, clip(u.Hostname(), maxHostInError))
 }
 
 // send makes one delivery attempt. An OAuth2 token the destination answers
@@ -182,8 +167,12 @@ func (d *destination) do(ctx context.Context, body []byte, contentType, id strin
 	var used *oauth2.Token
 	if d.creds != nil {
 		if used, err = d.creds.apply(ctx, req); err != nil {
-			// A token endpoint at a refused address stays refused.
-			return 0, nil, &deliveryError{retryable: !errors.Is(err, errAddressNotAllowed), err: err}
+			if errors.Is(err, errAddressNotAllowed) {
+				// A token endpoint at a refused address stays refused, and
+				// the dead letter says so in the words of SPEC §6.
+				return 0, nil, &deliveryError{err: errAddressNotAllowed}
+			}
+			return 0, nil, &deliveryError{retryable: true, err: err}
 		}
 	}
 	if d.cfg.Signing != nil {

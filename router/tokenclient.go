@@ -2,34 +2,18 @@ package router
 
 import (
 	"fmt"
-	"net"
 	"net/http"
-	"time"
 
 	"github.com/hookgate/hookgate/configs"
 )
 
 // newTokenClient reaches the OAuth2 token endpoint of an outgoing's auth
-// profile as the deliveries reach the outgoing (SPEC §11): the same address
-// guard (unless allow_private_networks), the same timeout, no proxy from
-// the environment (the guard must see the endpoint's own address, and the
-// client secret must not pass through a proxy nobody configured here), and
-// no redirect followed (it would carry the client secret elsewhere). It
-// returns the transport too, so that Stop can close its idle connections.
+// profile through the deliveries' guardedTransport (SPEC §11: the same
+// address guard, timeout and no proxy), and follows no redirect (it would
+// carry the client secret elsewhere). It returns the transport too, so
+// that Stop can close its idle connections.
 func newTokenClient(o configs.Outgoing) (*http.Client, *http.Transport) {
-	dialer := &net.Dialer{Timeout: o.Timeout, KeepAlive: 30 * time.Second}
-	if !o.AllowPrivateNetworks {
-		dialer.Control = guardControl
-	}
-	tr := &http.Transport{
-		Proxy:                 nil,
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          2,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	}
+	tr := guardedTransport(o, 2)
 	// The oauth2 package needs an *http.Client. Its redirect handling never
 	// runs: noRedirects turns a 3xx into an error before the client sees
 	// it (a CheckRedirect hook would come after the client has already
