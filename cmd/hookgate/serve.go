@@ -8,16 +8,12 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/hookgate/hookgate/configs"
 	"github.com/hookgate/hookgate/gateway"
-	"github.com/hookgate/hookgate/gateway/admin"
 	"github.com/hookgate/hookgate/gateway/bus"
 )
 
@@ -41,149 +37,92 @@ func cmdServe(args []string, stderr io.Writer) error {
 		return err
 	}
 	defer func() { _ = log.Sync() }()
+	s := newServing(*path, cfg, log)
+	return s.run(context.Background(), serveSteps(*watch))
+}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+// serving is one run of serve: the configuration, the parts the steps
+// have built so far, and the lifecycle that stops them.
+type serving struct {
+	path  string
+	cfg   *configs.Config
+	log   *zap.Logger
+	parts lifecycle
 
-	b, err := bus.Open(ctx, cfg.NATS, log.Named("nats"))
-	if err != nil {
-		return fmt.Errorf("nats: %w", err)
-	}
-	rt, err := gateway.Build(cfg)
-	if err != nil {
-		closeCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
-		defer cancel()
-		_ = b.Close(closeCtx)
-		return errors.New(cfg.Redact(err.Error())) // a validator's error may quote a value
-	}
-	pm, err := newProcessMetrics()
-	if err != nil {
-		closeCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
-		defer cancel()
-		_ = b.Close(closeCtx)
-		return err
-	}
-	srv := gateway.New(rt, b, log.Named("gateway"))
-	srv.SetMetrics(pm.gateway)
-	// The request log and the delivery-attempt log (SPEC §9), one writer
-	// each for the process, so that their drops can be counted across reloads.
-	reqlog := bus.NewLogWriter(b.JetStream(), 0, log.Named("requestlog"))
-	defer closeLog(reqlog, cfg.Server.ShutdownTimeout, log)
-	srv.SetRequestLog(reqlog)
-	attempts := bus.NewLogWriter(b.JetStream(), 0, log.Named("attempts"))
-	defer closeLog(attempts, cfg.Server.ShutdownTimeout, log)
-	if err := pm.countLogs(map[string]*bus.LogWriter{"requests": reqlog, "deliveries": attempts}); err != nil {
-		return err
-	}
-	rl := &reloader{path: *path, srv: srv, metrics: pm.gateway, log: log}
-	routes, err := startRouter(ctx, cfg, b, log, pm.router, attempts)
-	if err != nil {
-		closeCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
-		defer cancel()
-		_ = b.Close(closeCtx)
-		return err
-	}
-	rl.routes = routes // reloads replace the router too (SPEC §8)
+	ctx     context.Context  // ends at SIGINT or SIGTERM (the signals step)
+	hup     <-chan os.Signal // SIGHUP: reload
+	reloads chan string      // --watch: reload
+	served  chan error       // a listener that stopped serving by itself
 
-	ln, err := net.Listen("tcp", cfg.Server.Listen)
-	if err != nil {
-		return fmt.Errorf("server.listen %q: %w", cfg.Server.Listen, err)
+	bus      *bus.Bus
+	metrics  *processMetrics
+	srv      *gateway.Server
+	reload   *reloader
+	reqlog   *bus.LogWriter
+	attempts *bus.LogWriter
+	listen   net.Addr // the public listener, once bound
+	admin    net.Addr // the admin listener, once bound (nil: admin.listen "")
+}
+
+func newServing(path string, cfg *configs.Config, log *zap.Logger) *serving {
+	return &serving{
+		path:    path,
+		cfg:     cfg,
+		log:     log,
+		parts:   lifecycle{log: log},
+		reloads: make(chan string, 1),
+		served:  make(chan error, 2),
 	}
-	adm, admLn, err := listenAdmin(cfg, srv, b, pm, rl, log)
-	if err != nil {
-		ln.Close()
-		return err
+}
+
+// run starts the steps in order, then serves until ctx ends or a signal
+// stops it (exit 0) or a listener fails. Whatever ends it, what has started
+// is stopped in reverse order within server.shutdown_timeout; a step that
+// fails is returned, masked with the config's secrets.
+func (s *serving) run(ctx context.Context, steps []step) error {
+	s.ctx = ctx
+	for _, st := range steps {
+		if err := st.start(s); err != nil {
+			_ = s.stop() // failures are logged
+			// A validator, the router or NATS may quote a configured value.
+			return errors.New(s.cfg.Redact(err.Error()))
+		}
 	}
 	adminAddr := ""
-	if admLn != nil {
-		adminAddr = admLn.Addr().String()
+	if s.admin != nil {
+		adminAddr = s.admin.String()
 	}
-	log.Info("hookgate started",
+	s.log.Info("hookgate started",
 		zap.String("version", version),
-		zap.String("listen", ln.Addr().String()),
-		zap.String("nats", b.ClientURL()),
+		zap.String("listen", s.listen.String()),
+		zap.String("nats", s.bus.ClientURL()),
 		zap.String("admin", adminAddr),
-		zap.Int("webhooks", len(cfg.Webhooks)),
+		zap.Int("webhooks", len(s.cfg.Webhooks)),
 	)
-	served := make(chan error, 2)
-	go func() { served <- srv.Serve(ln) }()
-	if adm != nil {
-		go func() {
-			if err := adm.Serve(admLn); err != nil {
-				served <- fmt.Errorf("admin: %w", err)
-			}
-		}()
-	}
-
-	reloads := make(chan string, 1)
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	if *watch {
-		stopWatch, err := watchConfig(*path, reloads, log)
-		if err != nil {
-			return err
-		}
-		defer stopWatch()
-	}
-
 	for {
 		select {
-		case err := <-served:
+		case err := <-s.served:
+			_ = s.stop()
 			return err
-		case <-hup:
-			_ = rl.reload("SIGHUP") // logged; the old config keeps serving
-		case why := <-reloads:
-			_ = rl.reload(why)
-		case <-ctx.Done():
-			return shutdown(srv, adm, routes, attempts, b, cfg.Server.ShutdownTimeout, log)
+		case <-s.hup:
+			_ = s.reload.reload("SIGHUP") // logged; the old config keeps serving
+		case why := <-s.reloads:
+			_ = s.reload.reload(why)
+		case <-s.ctx.Done():
+			s.log.Info("shutting down", zap.Duration("timeout", s.cfg.Server.ShutdownTimeout))
+			_ = s.stop()
+			s.log.Info("stopped")
+			return nil
 		}
 	}
 }
 
-// shutdown stops accepting, lets requests and deliveries under way finish
-// (up to timeout), drains NATS and stops the embedded server. The admin
-// listener stops with the gateway.
-func shutdown(srv *gateway.Server, adm *admin.Server, routes stopper, attempts *bus.LogWriter, b *bus.Bus, timeout time.Duration, log *zap.Logger) error {
-	log.Info("shutting down", zap.Duration("timeout", timeout))
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+// stop stops every part started, in reverse, within server.shutdown_timeout;
+// each one that does not stop cleanly is logged.
+func (s *serving) stop() error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Server.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil {
-		log.Warn("requests still in flight at shutdown timeout", zap.Error(err))
-	}
-	if adm != nil {
-		if err := adm.Shutdown(ctx); err != nil {
-			log.Warn("admin requests still in flight at shutdown timeout", zap.Error(err))
-		}
-	}
-	if routes != nil {
-		if err := routes.Stop(ctx); err != nil {
-			log.Warn("deliveries still under way at shutdown timeout", zap.Error(err))
-		}
-	}
-	// After the deliveries, before NATS closes: their last attempts are logged.
-	if err := attempts.Close(ctx); err != nil {
-		log.Warn("delivery attempt log not flushed", zap.Error(err))
-	}
-	if err := b.Close(ctx); err != nil {
-		log.Warn("nats close", zap.Error(err))
-	}
-	log.Info("stopped")
-	return nil
-}
-
-// closeLog ends a log writer's goroutine on the paths that return before
-// shutdown (which flushes both: the request log through srv.Shutdown).
-func closeLog(w *bus.LogWriter, timeout time.Duration, log *zap.Logger) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	if err := w.Close(ctx); err != nil {
-		log.Warn("log not flushed", zap.Error(err))
-	}
-}
-
-type stopper interface {
-	Stop(ctx context.Context) error
+	return s.parts.stopAll(ctx)
 }
 
 func newLogger(cfg configs.Log, w io.Writer) (*zap.Logger, error) {

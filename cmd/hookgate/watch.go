@@ -11,7 +11,8 @@ import (
 )
 
 // watchConfig sends on reloads when a file under path changes; editors
-// write in bursts, so events are coalesced for a short while.
+// write in bursts, so events are coalesced for a short while. The func it
+// returns stops the watch and waits for its goroutine to end.
 func watchConfig(path string, reloads chan<- string, log *zap.Logger) (func(), error) {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
@@ -26,8 +27,9 @@ func watchConfig(path string, reloads chan<- string, log *zap.Logger) (func(), e
 		w.Close()
 		return nil, fmt.Errorf("--watch %s: %w", dir, err)
 	}
-	done := make(chan struct{})
+	done, finished := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(finished)
 		var timer <-chan time.Time
 		for {
 			select {
@@ -55,5 +57,5 @@ func watchConfig(path string, reloads chan<- string, log *zap.Logger) (func(), e
 			}
 		}
 	}()
-	return func() { close(done); w.Close() }, nil
+	return func() { close(done); w.Close(); <-finished }, nil
 }

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.uber.org/zap"
+)
+
+// lifecycle is what serve has started, in order, each with its stop
+// (Caddy's Provision/Cleanup, nats-server's Shutdown): whether serve ends
+// on a signal, on a listener's error or on a part that does not start,
+// stopAll stops exactly what is running, the last started first.
+type lifecycle struct {
+	log   *zap.Logger
+	parts []part
+}
+
+type part struct {
+	name string
+	stop func(context.Context) error
+}
+
+// started registers the stop of a part that is now running; a part with
+// nothing to stop registers nothing.
+func (l *lifecycle) started(name string, stop func(context.Context) error) {
+	l.parts = append(l.parts, part{name: name, stop: stop})
+}
+
+// stopAll stops every part in reverse order, within ctx for all of them
+// together. A part that does not stop cleanly is logged and the next one is
+// stopped anyway; the failures are returned joined.
+func (l *lifecycle) stopAll(ctx context.Context) error {
+	var errs []error
+	for i := len(l.parts) - 1; i >= 0; i-- {
+		p := l.parts[i]
+		if err := p.stop(ctx); err != nil {
+			l.log.Warn("part not stopped cleanly", zap.String("part", p.name), zap.Error(err))
+			errs = append(errs, fmt.Errorf("stop %s: %w", p.name, err))
+		}
+	}
+	l.parts = nil
+	return errors.Join(errs...)
+}
