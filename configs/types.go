@@ -129,6 +129,23 @@ type PreProcessor struct {
 	HMAC         *HMAC
 }
 
+// Kind is the entry's key (header_secret, basic_auth, ip_allowlist or
+// hmac): the validator label of hookgate_validation_failures_total and the
+// kind the admin API shows.
+func (p PreProcessor) Kind() string {
+	switch {
+	case p.HeaderSecret != nil:
+		return "header_secret"
+	case p.BasicAuth != nil:
+		return "basic_auth"
+	case p.IPAllowlist != nil:
+		return "ip_allowlist"
+	case p.HMAC != nil:
+		return "hmac"
+	}
+	return "unknown"
+}
+
 // HeaderSecret passes when Header equals Prefix + one of the secrets.
 type HeaderSecret struct {
 	Header  string

@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/hookgate/hookgate/configs"
 )
 
 // UnknownWebhook is the webhook label of requests to an identifier no
@@ -236,21 +234,4 @@ func (p *publication) countPublished(wm *webhookMetrics, published int) {
 		}
 		published -= n
 	}
-}
-
-// ValidatorKind is the kind of a pre_processor entry (header_secret,
-// basic_auth, ip_allowlist or hmac): the validator label of
-// hookgate_validation_failures_total.
-func ValidatorKind(p configs.PreProcessor) string {
-	switch {
-	case p.HeaderSecret != nil:
-		return "header_secret"
-	case p.BasicAuth != nil:
-		return "basic_auth"
-	case p.IPAllowlist != nil:
-		return "ip_allowlist"
-	case p.HMAC != nil:
-		return "hmac"
-	}
-	return "unknown"
 }

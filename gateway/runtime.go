@@ -97,7 +97,7 @@ func buildWebhook(wc configs.Webhook, incoming map[string]configs.Incoming) (*we
 	}
 	// validators.Build makes one validator per entry, in order.
 	for _, p := range wc.PreProcessors {
-		w.kinds = append(w.kinds, ValidatorKind(p))
+		w.kinds = append(w.kinds, p.Kind())
 	}
 	if len(w.methods) == 0 {
 		w.methods = []string{http.MethodPost}

@@ -9,7 +9,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/configs"
-	"github.com/hookgate/hookgate/gateway"
 	"github.com/hookgate/hookgate/router"
 )
 
@@ -51,7 +50,7 @@ func (s *Server) webhooks(w http.ResponseWriter, _ *http.Request) error {
 				v.Methods = []string{http.MethodPost}
 			}
 			for _, p := range wc.PreProcessors {
-				vv := validatorView{Kind: gateway.ValidatorKind(p)}
+				vv := validatorView{Kind: p.Kind()}
 				if p.HMAC != nil {
 					vv.Preset = p.HMAC.Preset
 				}
