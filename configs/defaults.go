@@ -11,6 +11,15 @@ const (
 	defaultRootElement = "item"
 )
 
+// The NATS names a config default is built from; gateway/bus/wire.go builds
+// every other name on them. DefaultTaskStream is nats.stream.name's default.
+// Every task subject starts with TaskSubjectPrefix, which the task stream
+// captures: an incoming's subject defaults to tasks.<name> and must keep it.
+const (
+	DefaultTaskStream = "HOOKGATE_TASKS"
+	TaskSubjectPrefix = "tasks."
+)
+
 // DefaultTolerance is the timestamp window of every preset with a timestamp
 // (Preset.Timestamp) and of a generic hmac with timestamp_header.
 const DefaultTolerance = 5 * time.Minute
@@ -33,7 +42,7 @@ func Default() *Config {
 		NATS: NATS{
 			Embedded: Embedded{Listen: "127.0.0.1:4222", StoreDir: "data/nats", MaxPayload: 8 * MiB},
 			Stream: Stream{
-				Name:       "HOOKGATE_TASKS",
+				Name:       DefaultTaskStream,
 				MaxAge:     168 * time.Hour,
 				Replicas:   1,
 				Duplicates: 2 * time.Minute,
@@ -103,7 +112,7 @@ func applyDerivedDefaults(c *Config) {
 	for i := range c.Incoming {
 		in := &c.Incoming[i]
 		if in.Subject == "" && in.Name != "" {
-			in.Subject = "tasks." + in.Name
+			in.Subject = TaskSubjectPrefix + in.Name
 		}
 		if in.Type == "" && in.Name != "" {
 			in.Type = "hookgate." + in.Name

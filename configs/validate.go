@@ -276,7 +276,7 @@ func (v *validator) nats(r ref) {
 	const maxPayloadLimit = 64 * MiB
 	v.positive(r, ".embedded.max_payload", n.Embedded.MaxPayload > 0 && n.Embedded.MaxPayload <= maxPayloadLimit, "between 1 byte and 64MiB (8MiB)")
 	if n.Stream.Name == "" || strings.ContainsAny(n.Stream.Name, " \t\r\n.*>/\\") {
-		v.errorf(r, ".stream.name", "invalid stream name %q; use letters, digits, _ and - (HOOKGATE_TASKS)", clip(n.Stream.Name))
+		v.errorf(r, ".stream.name", "invalid stream name %q; use letters, digits, _ and - (%s)", clip(n.Stream.Name), DefaultTaskStream)
 	}
 	v.positive(r, ".stream.max_age", n.Stream.MaxAge > 0, "more than 0 (168h)")
 	v.positive(r, ".stream.replicas", n.Stream.Replicas >= 1 && n.Stream.Replicas <= 5, "between 1 and 5")

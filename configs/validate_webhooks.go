@@ -327,7 +327,7 @@ func checkPattern(p string) error {
 }
 
 func validTaskSubject(s string) bool {
-	if !strings.HasPrefix(s, "tasks.") {
+	if !strings.HasPrefix(s, TaskSubjectPrefix) {
 		return false
 	}
 	for _, tok := range strings.Split(s, ".") {

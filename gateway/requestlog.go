@@ -21,10 +21,6 @@ const MaxLoggedBody = 64 << 10
 // Masked is what the request log shows instead of a secret (SPEC §8).
 const Masked = "***"
 
-// RequestLogSubject is the subject of a webhook's request log entries, in
-// the HOOKGATE_LOG stream.
-func RequestLogSubject(identifier string) string { return "log.requests." + identifier }
-
 // RequestLogEntry is one request in the request log (SPEC §9), kept for
 // webhooks with `logging: true`.
 type RequestLogEntry struct {
@@ -169,7 +165,7 @@ func (s *Server) logRequest(e *RequestLogEntry) {
 		s.log.Warn("request log entry not encoded", zap.String("request_id", e.RequestID), zap.Error(err))
 		return
 	}
-	s.reqlog.Write(RequestLogSubject(e.Webhook), data)
+	s.reqlog.Write(bus.RequestLogSubject(e.Webhook), data)
 }
 
 // replayKey marks a request made by Replay; only this process can set it.

@@ -57,7 +57,7 @@ func loggedEntries(t *testing.T, js jetstream.JetStream, id string, want int) []
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := js.OrderedConsumer(ctx, bus.LogStream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{RequestLogSubject(id)}})
+	c, err := js.OrderedConsumer(ctx, bus.LogStream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{bus.RequestLogSubject(id)}})
 	if err != nil {
 		t.Fatal(err)
 	}

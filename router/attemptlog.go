@@ -17,19 +17,6 @@ import (
 // attempt entry keeps (SPEC §9).
 const MaxLoggedResponse = 1 << 10
 
-// AttemptLogSubject is the subject of a pair's delivery attempt entries,
-// in the HOOKGATE_LOG stream; names are made subject-safe like DLQSubject.
-func AttemptLogSubject(route, outgoing string) string {
-	return "log.deliveries." + safeToken(route, 0) + "." + safeToken(outgoing, 0)
-}
-
-// AttemptLogRouteFilter is the subject filter of every attempt entry of one
-// route. Names that differ only in replaced characters share it, so a
-// reader also checks the entry's route.
-func AttemptLogRouteFilter(route string) string {
-	return "log.deliveries." + safeToken(route, 0) + ".>"
-}
-
 // AttemptLogEntry is one delivery attempt in the log (SPEC §9). Status is
 // the destination's HTTP status, 0 when none came; Error is empty when the
 // attempt delivered the task.
@@ -177,7 +164,7 @@ func (r *Router) logAttempt(p *pair, c *capture, msg headerGetter, id string, at
 		r.log.Warn("delivery attempt entry not encoded", zap.String("task_id", id), zap.Error(err))
 		return
 	}
-	r.attempts.Write(AttemptLogSubject(e.Route, e.Outgoing), data)
+	r.attempts.Write(bus.AttemptLogSubject(e.Route, e.Outgoing), data)
 }
 
 // headerGetter is the part of a task's headers an attempt entry reads.

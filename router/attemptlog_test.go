@@ -20,7 +20,7 @@ func attempts(t *testing.T, js jetstream.JetStream, route, outgoing string, want
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	c, err := js.OrderedConsumer(ctx, bus.LogStream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{AttemptLogSubject(route, outgoing)}})
+	c, err := js.OrderedConsumer(ctx, bus.LogStream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{bus.AttemptLogSubject(route, outgoing)}})
 	if err != nil {
 		t.Fatal(err)
 	}

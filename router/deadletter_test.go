@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookgate/hookgate/gateway/bus"
 )
 
 // encodedHeaderLen is what h takes on the wire (NATS/1.0 line, "k: v\r\n"
@@ -93,7 +95,7 @@ func TestADeadLetterPastTheHeaderLimitIsStoredReduced(t *testing.T) {
 			task := bigTask(t, "tasks.orders", "req-orders-0", unreadable, tc.header, 1<<16-1-100)
 			publishMsg(t, js, task)
 
-			dl := nextDeadLetter(t, js, DLQSubject("r", "o"))
+			dl := nextDeadLetter(t, js, bus.DLQSubject("r", "o"))
 			h := dl.Headers()
 			if string(dl.Data()) != unreadable {
 				t.Errorf("dead letter body %q, want the task's %q", dl.Data(), unreadable)

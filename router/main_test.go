@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/hookgate/hookgate/configs"
+	"github.com/hookgate/hookgate/gateway/bus"
 	"github.com/hookgate/hookgate/test/natstest"
 )
 
@@ -39,7 +40,7 @@ func startJS(t testing.TB) jetstream.JetStream {
 	_, js := natstest.Connect(t, s)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	for name, subj := range map[string][]string{testStream: {"tasks.>", ReplayPrefix + ">"}, dlqStream: {"dlq.>"}} {
+	for name, subj := range map[string][]string{testStream: {"tasks.>", bus.ReplaySubjects}, dlqStream: {"dlq.>"}} {
 		if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: subj, Storage: jetstream.FileStorage}); err != nil {
 			t.Fatalf("create stream %s: %v", name, err)
 		}
@@ -211,7 +212,7 @@ func settled(t testing.TB, js jetstream.JetStream, route, outgoing string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	for {
-		c, err := js.Consumer(ctx, testStream, ConsumerName(route, outgoing))
+		c, err := js.Consumer(ctx, testStream, bus.ConsumerName(route, outgoing))
 		if err != nil {
 			t.Fatalf("consumer: %v", err)
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/hookgate/hookgate/configs"
+	"github.com/hookgate/hookgate/gateway/bus"
 )
 
 // testPair is a pair of route rt to an outgoing of the given format, with
@@ -135,7 +136,7 @@ func TestUnreadableTaskIsADeadLetterAtOnce(t *testing.T) {
 	rc := newReceiver(t, nil)
 	startRouter(t, testConfig(withTransform, testOutgoing("o", rc.URL)), js)
 	publishTask(t, js, "tasks.orders", "req-orders-0", strings.Repeat("[", 100000))
-	dl := nextDeadLetter(t, js, DLQSubject("r", "o"))
+	dl := nextDeadLetter(t, js, bus.DLQSubject("r", "o"))
 	if e, a, s := dl.Headers().Get(HeaderError), dl.Headers().Get(HeaderAttempts), dl.Headers().Get(HeaderStatus); e != "transform: nesting deeper than 512" || a != "1" || s != "0" {
 		t.Errorf("dead letter error %q, attempts %s, status %s; want the transform's refusal on attempt 1, status 0", e, a, s)
 	}

@@ -178,7 +178,7 @@ func TestEchoedSecretsAreMaskedInTheAttemptLogAndTheDeadLetter(t *testing.T) {
 	startRouter(t, cfg, js)
 	publishTask(t, js, "tasks.orders", "req-orders-0", `{"n":1}`)
 
-	dl := nextDeadLetter(t, js, DLQSubject("r", "echo"))
+	dl := nextDeadLetter(t, js, bus.DLQSubject("r", "echo"))
 	got := attempts(t, js, "r", "echo", 2)
 	if e := got[0].Error; e != "redirect 302 to ***.example not followed" {
 		t.Errorf("first attempt error %q, want the redirect with the token masked", e)

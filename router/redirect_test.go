@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/configs"
+	"github.com/hookgate/hookgate/gateway/bus"
 )
 
 // SPEC §6: no redirect is ever followed. A 3xx is a failed attempt,
@@ -95,7 +96,7 @@ func TestRedirectedTaskIsRetriedThenDeadLettered(t *testing.T) {
 	out.Retry.MaxAttempts = 3
 	startRouter(t, testConfig(configs.Route{}, out), js)
 	publishTask(t, js, "tasks.orders", "req-orders-0", `{"n":1}`)
-	dl := nextDeadLetter(t, js, DLQSubject("r", "o"))
+	dl := nextDeadLetter(t, js, bus.DLQSubject("r", "o"))
 	settled(t, js, "r", "o")
 	target.mu.Lock()
 	defer target.mu.Unlock()

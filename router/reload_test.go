@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/hookgate/hookgate/configs"
+	"github.com/hookgate/hookgate/gateway/bus"
 )
 
 func TestSameRouting(t *testing.T) {
@@ -86,7 +87,7 @@ func consumerInfo(t *testing.T, js jetstream.JetStream, route, outgoing string) 
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, err := js.Consumer(ctx, testStream, ConsumerName(route, outgoing))
+	c, err := js.Consumer(ctx, testStream, bus.ConsumerName(route, outgoing))
 	if err != nil {
 		t.Fatalf("consumer of %s/%s: %v", route, outgoing, err)
 	}
@@ -255,7 +256,7 @@ func TestReloadLeavesTheConsumerOfARemovedPair(t *testing.T) {
 	if n := rc.count(); n != 1 {
 		t.Errorf("%d requests, want 1: the removed pair delivers nothing", n)
 	}
-	if info.Name != ConsumerName("r", "wms") {
+	if info.Name != bus.ConsumerName("r", "wms") {
 		t.Errorf("consumer %q", info.Name)
 	}
 }
@@ -268,16 +269,16 @@ func TestReplaySubjectReachesOnlyItsPair(t *testing.T) {
 	// Start must update it.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	old := consumerConfig(ConsumerName("r", "erp"), "r", "erp", "tasks.orders", cfg.Outgoing[0])
+	old := consumerConfig(bus.ConsumerName("r", "erp"), "r", "erp", "tasks.orders", cfg.Outgoing[0])
 	old.FilterSubjects, old.FilterSubject = nil, "tasks.orders"
 	if _, err := js.CreateOrUpdateConsumer(ctx, testStream, old); err != nil {
 		t.Fatal(err)
 	}
 	startRouter(t, cfg, js)
-	if f := consumerInfo(t, js, "r", "erp").Config.FilterSubjects; !slices.Equal(f, []string{"tasks.orders", ReplaySubject("r", "erp")}) {
+	if f := consumerInfo(t, js, "r", "erp").Config.FilterSubjects; !slices.Equal(f, []string{"tasks.orders", bus.ReplaySubject("r", "erp")}) {
 		t.Errorf("consumer filters %v after Start, want the incoming and the replay subject", f)
 	}
-	publishTask(t, js, ReplaySubject("r", "erp"), "task-0", `{}`)
+	publishTask(t, js, bus.ReplaySubject("r", "erp"), "task-0", `{}`)
 	if got := erp.wait(t, 1)[0].header.Get("Idempotency-Key"); got != "task-0" {
 		t.Errorf("erp got %q", got)
 	}

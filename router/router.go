@@ -100,9 +100,8 @@ func WithMaxPayload(n int64) Option {
 }
 
 // New builds every route of cfg (defaults applied and cross-references
-// checked by configs.Load) on js. Streams exist already:
-// cfg.NATS.Stream.Name capturing "tasks.>" and "replay.>", and
-// "HOOKGATE_DLQ" capturing "dlq.>". Disabled routes get no consumer.
+// checked by configs.Load) on js. The streams exist already (bus.Open made
+// them). Disabled routes get no consumer.
 func New(cfg *configs.Config, js jetstream.JetStream, log *zap.Logger, version string, opts ...Option) (*Router, error) {
 	if cfg == nil || js == nil {
 		return nil, errors.New("router.New: config and JetStream are required")
@@ -115,10 +114,7 @@ func New(cfg *configs.Config, js jetstream.JetStream, log *zap.Logger, version s
 		log = zap.NewNop()
 	}
 	maxOutput := maxOutputOf(o.maxPayload, js)
-	stream := cfg.NATS.Stream.Name
-	if stream == "" {
-		stream = "HOOKGATE_TASKS"
-	}
+	stream := bus.TaskStream(cfg.NATS.Stream.Name)
 	subjects := make(map[string]string, len(cfg.Incoming))
 	for _, in := range cfg.Incoming {
 		subjects[in.Name] = incomingSubject(in)
@@ -172,7 +168,7 @@ func New(cfg *configs.Config, js jetstream.JetStream, log *zap.Logger, version s
 			if !ok {
 				return nil, fmt.Errorf("%sroute %q: unknown outgoing %q; define it under outgoing", at(rt.Pos), rt.Name, name)
 			}
-			cname := ConsumerName(rt.Name, name)
+			cname := bus.ConsumerName(rt.Name, name)
 			if seen[cname] {
 				return nil, fmt.Errorf("%sroute %q: outgoing %q is named twice (or route defined twice); name each pair once", at(rt.Pos), rt.Name, name)
 			}
@@ -189,7 +185,7 @@ func New(cfg *configs.Config, js jetstream.JetStream, log *zap.Logger, version s
 				route:     compiled,
 				dest:      d,
 				consumer:  consumerConfig(cname, rt.Name, name, subject, out),
-				dlq:       DLQSubject(rt.Name, name),
+				dlq:       bus.DLQSubject(rt.Name, name),
 				slots:     slotsOf(out),
 				metrics:   o.metrics.forPair(rt.Name, name),
 				maxOutput: maxOutput,
@@ -252,7 +248,7 @@ func incomingSubject(in configs.Incoming) string {
 	if in.Subject != "" {
 		return in.Subject
 	}
-	return "tasks." + in.Name
+	return bus.TaskSubject(in.Name)
 }
 
 // withDefaults fills the SPEC §6 defaults that configs.Load also applies, so
@@ -310,7 +306,7 @@ func consumerConfig(name, routeName, outName, subject string, o configs.Outgoing
 		AckPolicy:      jetstream.AckExplicitPolicy,
 		AckWait:        o.Timeout + 15*time.Second,
 		MaxDeliver:     -1, // attempts are counted by the router, which dead-letters the last
-		FilterSubjects: []string{subject, ReplaySubject(routeName, outName)},
+		FilterSubjects: []string{subject, bus.ReplaySubject(routeName, outName)},
 		MaxAckPending:  slotsOf(o),
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/configs"
-	"github.com/hookgate/hookgate/router"
+	"github.com/hookgate/hookgate/gateway/bus"
 )
 
 // webhookView is one webhook in GET /api/v1/webhooks. It is built field by
@@ -97,7 +97,7 @@ func (s *Server) routes(w http.ResponseWriter, r *http.Request) error {
 			c := s.opts.Deliveries.Counts(rc.Name, name)
 			p := pairView{
 				Name:      name,
-				Consumer:  router.ConsumerName(rc.Name, name),
+				Consumer:  bus.ConsumerName(rc.Name, name),
 				Delivered: c.Delivered,
 				Failed:    c.Failed,
 				Dead:      c.Dead,

@@ -31,9 +31,6 @@ const (
 	// the admin listener's write timeout.
 	dlqReadTimeout   = 10 * time.Second
 	dlqReplayTimeout = 90 * time.Second
-	// defaultTaskStream is the task stream when Options.Stream is empty,
-	// as in the router.
-	defaultTaskStream = "HOOKGATE_TASKS"
 )
 
 // registerDLQ adds the dead-letter endpoints (SPEC §9).
@@ -79,7 +76,7 @@ func (s *Server) dlqList(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), dlqReadTimeout)
 	defer cancel()
 	out := []deadLetterView{}
-	err = s.dlqNewest(ctx, st, router.DLQRouteFilter(route), limit, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
+	err = s.dlqNewest(ctx, st, bus.DLQRouteFilter(route), limit, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
 		if m.Headers().Get(router.HeaderRoute) != route {
 			return false // another route whose name maps to the same subject token
 		}
@@ -203,9 +200,9 @@ func (s *Server) replayTargets(route, outgoing string) ([]string, error) {
 // takesReplays checks that the pair's durable consumer exists and filters
 // its replay subject, so that a replayed task cannot sit unread.
 func (s *Server) takesReplays(ctx context.Context, route, out string) error {
-	name := router.ConsumerName(route, out)
+	name := bus.ConsumerName(route, out)
 	c, err := s.opts.JetStream.Consumer(ctx, s.taskStream(), name)
-	if err == nil && slices.Contains(c.CachedInfo().Config.FilterSubjects, router.ReplaySubject(route, out)) {
+	if err == nil && slices.Contains(c.CachedInfo().Config.FilterSubjects, bus.ReplaySubject(route, out)) {
 		return nil
 	}
 	if err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
@@ -218,7 +215,7 @@ func (s *Server) takesReplays(ctx context.Context, route, out string) error {
 
 // replayPair replays the dead letters of one pair stored before it began.
 func (s *Server) replayPair(ctx context.Context, st jetstream.Stream, route, out string) (int, error) {
-	subject := router.DLQSubject(route, out)
+	subject := bus.DLQSubject(route, out)
 	last, err := st.GetLastMsgForSubject(ctx, subject)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return 0, nil
@@ -226,7 +223,7 @@ func (s *Server) replayPair(ctx context.Context, st jetstream.Stream, route, out
 	if err != nil {
 		return 0, fmt.Errorf("read %s: %w", subject, err)
 	}
-	stream, target := s.taskStream(), router.ReplaySubject(route, out)
+	stream, target := s.taskStream(), bus.ReplaySubject(route, out)
 	replayed := 0
 	var failed error
 	err = s.dlqScan(ctx, st, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}},
@@ -268,12 +265,7 @@ func (s *Server) replayPair(ctx context.Context, st jetstream.Stream, route, out
 	return replayed, err
 }
 
-func (s *Server) taskStream() string {
-	if s.opts.Stream == "" {
-		return defaultTaskStream
-	}
-	return s.opts.Stream
-}
+func (s *Server) taskStream() string { return bus.TaskStream(s.opts.Stream) }
 
 func (s *Server) dlqStream(ctx context.Context) (jetstream.Stream, error) {
 	if s.opts.JetStream == nil {

@@ -48,7 +48,7 @@ func (s *Server) requests(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := []gateway.RequestLogEntry{}
-	err = s.newest(r.Context(), gateway.RequestLogSubject(id), limit, func(data []byte) bool {
+	err = s.newest(r.Context(), bus.RequestLogSubject(id), limit, func(data []byte) bool {
 		var e gateway.RequestLogEntry
 		if json.Unmarshal(data, &e) != nil {
 			return false
@@ -69,10 +69,10 @@ func (s *Server) requests(w http.ResponseWriter, r *http.Request) error {
 // a status other than 2xx, no answer, a refused address); empty keeps both.
 func (s *Server) deliveries(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	subject := "log.deliveries.>"
+	subject := bus.AttemptLogSubjects
 	route := q.Get("route")
 	if route != "" {
-		subject = router.AttemptLogRouteFilter(route)
+		subject = bus.AttemptLogRouteFilter(route)
 	}
 	status := q.Get("status")
 	if status != "" && status != "delivered" && status != "failed" {
@@ -167,7 +167,7 @@ func (s *Server) findRequest(ctx context.Context, id string) (*gateway.RequestLo
 	from := at.Add(-time.Second)
 	var found *gateway.RequestLogEntry
 	err = s.scan(ctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{"log.requests.>"},
+		FilterSubjects: []string{bus.RequestLogSubjects},
 		DeliverPolicy:  jetstream.DeliverByStartTimePolicy,
 		OptStartTime:   &from,
 	}, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
@@ -242,7 +242,7 @@ func (s *Server) logStream(ctx context.Context) (jetstream.Stream, error) {
 }
 
 func (s *Server) logUnavailable(err error) error {
-	s.log.Warn("read HOOKGATE_LOG", zap.Error(err))
+	s.log.Warn("read "+bus.LogStream, zap.Error(err))
 	return &apiError{status: http.StatusServiceUnavailable, msg: "the log stream " + bus.LogStream + " cannot be read now; retry later"}
 }
 

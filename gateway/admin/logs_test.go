@@ -179,7 +179,7 @@ func TestDeliveriesFilterByRouteAndStatus(t *testing.T) {
 		{TaskID: "t3", Route: "a", Outgoing: "x", Status: 202},
 	} {
 		e.Attempt = i + 1
-		s.publish(t, router.AttemptLogSubject(e.Route, e.Outgoing), e)
+		s.publish(t, bus.AttemptLogSubject(e.Route, e.Outgoing), e)
 	}
 	tests := []struct {
 		query string

@@ -5,7 +5,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/hookgate/hookgate/router"
+	"github.com/hookgate/hookgate/gateway/bus"
 )
 
 func TestRoutesReportPendingDeliveredFailedAndDeadPerPair(t *testing.T) {
@@ -116,7 +116,7 @@ routes:
 				pair, pending(got), got.Delivered, got.Failed, got.Dead, want)
 		}
 	}
-	if got, want := c["all/ok"].Consumer, router.ConsumerName("all", "ok"); got != want {
+	if got, want := c["all/ok"].Consumer, bus.ConsumerName("all", "ok"); got != want {
 		t.Errorf("consumer %q, want %q", got, want)
 	}
 

@@ -29,7 +29,6 @@ var ErrUnavailable = errors.New("nats unavailable")
 // Defaults of SPEC §2, applied when a field of configs.NATS is zero so that
 // a hand-built config (tests, tools) behaves like a loaded one.
 const (
-	defaultStreamName     = "HOOKGATE_TASKS"
 	defaultMaxAge         = 168 * time.Hour
 	defaultDuplicates     = 2 * time.Minute
 	defaultPublishTimeout = 5 * time.Second
@@ -129,9 +128,7 @@ func Open(ctx context.Context, cfg configs.NATS, log *zap.Logger) (*Bus, error) 
 }
 
 func withDefaults(cfg configs.NATS) configs.NATS {
-	if cfg.Stream.Name == "" {
-		cfg.Stream.Name = defaultStreamName
-	}
+	cfg.Stream.Name = TaskStream(cfg.Stream.Name)
 	if cfg.Stream.MaxAge == 0 {
 		cfg.Stream.MaxAge = defaultMaxAge
 	}

@@ -10,28 +10,20 @@ import (
 	"github.com/hookgate/hookgate/configs"
 )
 
-// Names of the streams besides the configurable task stream (SPEC §6, §9).
-const (
-	DLQStream = "HOOKGATE_DLQ"
-	LogStream = "HOOKGATE_LOG"
-)
-
 // logMaxAge is how long the request and delivery log is kept (SPEC §9).
 const logMaxAge = 7 * 24 * time.Hour
 
 // streamTimeout bounds each stream call when ctx has no deadline.
 const streamTimeout = 10 * time.Second
 
-// streamConfigs are the streams hookgate needs, task stream first. Dead
-// letters are kept until replayed or removed by an operator. The task
-// stream also captures replay.>: a dead letter is replayed there on a
-// subject only its own (route, outgoing) consumer filters (router.ReplaySubject),
-// so subscribers of tasks.> never see it again.
+// streamConfigs are the streams hookgate needs, task stream first (SPEC §6,
+// §9). Dead letters are kept until replayed or removed by an operator. The
+// task stream also captures the replays of dead letters (ReplaySubject).
 func streamConfigs(s configs.Stream) []jetstream.StreamConfig {
 	return []jetstream.StreamConfig{
 		{
 			Name:       s.Name,
-			Subjects:   []string{"tasks.>", "replay.>"},
+			Subjects:   []string{TaskSubjects, ReplaySubjects},
 			Storage:    jetstream.FileStorage,
 			MaxAge:     s.MaxAge,
 			Replicas:   s.Replicas,
@@ -39,13 +31,13 @@ func streamConfigs(s configs.Stream) []jetstream.StreamConfig {
 		},
 		{
 			Name:     DLQStream,
-			Subjects: []string{"dlq.>"},
+			Subjects: []string{DLQSubjects},
 			Storage:  jetstream.FileStorage,
 			Replicas: s.Replicas,
 		},
 		{
 			Name:     LogStream,
-			Subjects: []string{"log.>"},
+			Subjects: []string{LogSubjects},
 			Storage:  jetstream.FileStorage,
 			MaxAge:   logMaxAge,
 			Replicas: s.Replicas,
