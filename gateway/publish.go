@@ -233,18 +233,18 @@ func newTaskTemplate(w *webhook, t *target) *taskTemplate {
 		tm.vals = append(tm.vals, v)
 		h[k] = tm.vals[len(tm.vals)-1 : len(tm.vals) : len(tm.vals)]
 	}
-	set("ce-id", "")        // slotID
-	set("ce-itemindex", "") // slotIndex
-	set(nats.MsgIdHdr, "")  // slotMsgID
-	set("content-type", "") // slotContentType
-	set("ce-time", "")      // slotTime
-	set("ce-requestid", "") // slotRequestID
-	set("ce-itemcount", "") // slotCount: removed in incremental mode
-	set("ce-specversion", "1.0")
-	set("ce-source", w.source)
-	set("ce-type", t.ceType)
-	set("ce-webhook", w.cfg.Identifier)
-	set("ce-incoming", t.name)
+	set(bus.HeaderCEID, "")        // slotID
+	set(bus.HeaderCEItemIndex, "") // slotIndex
+	set(nats.MsgIdHdr, "")         // slotMsgID
+	set(bus.HeaderContentType, "") // slotContentType
+	set(bus.HeaderCETime, "")      // slotTime
+	set(bus.HeaderCERequestID, "") // slotRequestID
+	set(bus.HeaderCEItemCount, "") // slotCount: removed in incremental mode
+	set(bus.HeaderCESpecVersion, "1.0")
+	set(bus.HeaderCESource, w.source)
+	set(bus.HeaderCEType, t.ceType)
+	set(bus.HeaderCEWebhook, w.cfg.Identifier)
+	set(bus.HeaderCEIncoming, t.name)
 	for _, f := range w.forward {
 		set(f.name, "")
 	}
@@ -268,9 +268,9 @@ func (p *publication) template(t *target, count int) *taskTemplate {
 	tm.vals[slotRequestID] = p.requestID
 	if count >= 0 {
 		tm.vals[slotCount] = strconv.Itoa(count)
-		h["ce-itemcount"] = tm.vals[slotCount : slotCount+1 : slotCount+1]
+		h[bus.HeaderCEItemCount] = tm.vals[slotCount : slotCount+1 : slotCount+1]
 	} else {
-		delete(h, "ce-itemcount")
+		delete(h, bus.HeaderCEItemCount)
 	}
 	for i, f := range p.w.forward {
 		if v := p.forwarded[i]; v != "" {

@@ -144,7 +144,7 @@ func (r *Router) logAttempt(p *pair, c *capture, msg headerGetter, id string, at
 	e := AttemptLogEntry{
 		Time:       start.UTC(),
 		TaskID:     id,
-		RequestID:  msg.Get("ce-requestid"),
+		RequestID:  msg.Get(bus.HeaderCERequestID),
 		Route:      p.route.name,
 		Outgoing:   p.dest.cfg.Name,
 		Attempt:    attempt,

@@ -12,27 +12,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
-)
 
-// Headers added to a dead letter (SPEC §6).
-const (
-	// HeaderError says why the task was not delivered.
-	HeaderError = "hookgate-error"
-	// HeaderStatus is the last HTTP status, "0" when none came.
-	HeaderStatus = "hookgate-status"
-	// HeaderAttempts is how many deliveries were attempted.
-	HeaderAttempts = "hookgate-attempts"
-	// HeaderRoute names the route.
-	HeaderRoute = "hookgate-route"
-	// HeaderOutgoing names the outgoing configuration.
-	HeaderOutgoing = "hookgate-outgoing"
-	// HeaderOrigMsgID keeps the task's own Nats-Msg-Id, which the dead
-	// letter cannot carry (see deadLetter); a replay restores it from here.
-	HeaderOrigMsgID = "hookgate-msg-id"
-	// HeaderDroppedHeaders is set on a reduced dead letter that left some
-	// of the task's headers out: their names, comma-separated (see
-	// deadLetter). A value it shortened ends in "…".
-	HeaderDroppedHeaders = "hookgate-dropped-headers"
+	"github.com/hookgate/hookgate/gateway/bus"
 )
 
 // dlqPublishTimeout bounds the wait for the dead-letter stream's ack.
@@ -87,7 +68,7 @@ func (r *Router) deadLetter(p *pair, msg jetstream.Msg, log *zap.Logger, derr *d
 	if err != nil && !transientPublish(err) {
 		reduced := p.reducedDeadLetter(msg.Data(), task, derr, attempt, stream, seq)
 		log.Warn("dead letter refused, storing it reduced", zap.String("subject", p.dlq),
-			zap.String("dropped_headers", reduced.Header.Get(HeaderDroppedHeaders)), zap.Error(err))
+			zap.String("dropped_headers", reduced.Header.Get(bus.HeaderDroppedHeaders)), zap.Error(err))
 		err = r.publishDeadLetter(reduced)
 	}
 	switch {
@@ -111,18 +92,18 @@ func (r *Router) deadLetter(p *pair, msg jetstream.Msg, log *zap.Logger, derr *d
 // stamp sets the hookgate-* headers of a dead letter and its own Nats-Msg-Id.
 func (p *pair) stamp(h nats.Header, origID string, derr *deliveryError, attempt int, stream string, seq uint64) {
 	if origID != "" {
-		h.Set(HeaderOrigMsgID, origID)
+		h.Set(bus.HeaderOrigMsgID, origID)
 	}
 	if stream != "" {
 		h.Set(nats.MsgIdHdr, fmt.Sprintf("dlq/%s/%s/%d", p.consumer.Durable, stream, seq))
 	} else {
 		h.Del(nats.MsgIdHdr)
 	}
-	h.Set(HeaderError, derr.Error())
-	h.Set(HeaderStatus, strconv.Itoa(derr.status))
-	h.Set(HeaderAttempts, strconv.Itoa(attempt))
-	h.Set(HeaderRoute, p.route.name)
-	h.Set(HeaderOutgoing, p.dest.cfg.Name)
+	h.Set(bus.HeaderError, derr.Error())
+	h.Set(bus.HeaderStatus, strconv.Itoa(derr.status))
+	h.Set(bus.HeaderAttempts, strconv.Itoa(attempt))
+	h.Set(bus.HeaderRoute, p.route.name)
+	h.Set(bus.HeaderOutgoing, p.dest.cfg.Name)
 }
 
 // reducedDeadLetter is the dead letter of a task whose full one was
@@ -145,7 +126,7 @@ func (p *pair) reducedDeadLetter(body []byte, task nats.Header, derr *deliveryEr
 			continue // never on a dead letter; Nats-Msg-Id goes to hookgate-msg-id
 		}
 		lk := strings.ToLower(k)
-		if !strings.HasPrefix(lk, "ce-") && lk != "content-type" {
+		if !strings.HasPrefix(lk, bus.CEHeaderPrefix) && lk != bus.HeaderContentType {
 			dropped = append(dropped, k)
 			continue
 		}
@@ -164,14 +145,14 @@ func (p *pair) reducedDeadLetter(body []byte, task nats.Header, derr *deliveryEr
 	}
 	p.stamp(out.Header, task.Get(nats.MsgIdHdr), derr, attempt, stream, seq)
 	for k, vs := range out.Header {
-		if strings.HasPrefix(k, "hookgate-") {
+		if strings.HasPrefix(k, bus.HeaderPrefix) {
 			for i, v := range vs {
 				vs[i] = clip(v, reducedValueMax)
 			}
 		}
 	}
 	if len(dropped) > 0 {
-		out.Header.Set(HeaderDroppedHeaders, clip(strings.Join(dropped, ", "), droppedListMax))
+		out.Header.Set(bus.HeaderDroppedHeaders, clip(strings.Join(dropped, ", "), droppedListMax))
 	}
 	return out
 }

@@ -100,8 +100,8 @@ func TestADeadLetterPastTheHeaderLimitIsStoredReduced(t *testing.T) {
 			if string(dl.Data()) != unreadable {
 				t.Errorf("dead letter body %q, want the task's %q", dl.Data(), unreadable)
 			}
-			if got := h.Get(HeaderDroppedHeaders); got != tc.dropped {
-				t.Errorf("%s = %q, want %q", HeaderDroppedHeaders, got, tc.dropped)
+			if got := h.Get(bus.HeaderDroppedHeaders); got != tc.dropped {
+				t.Errorf("%s = %q, want %q", bus.HeaderDroppedHeaders, got, tc.dropped)
 			}
 			if got := h.Get(tc.header); got != tc.kept {
 				t.Errorf("dead letter %s of %d bytes, want %d", tc.header, len(got), len(tc.kept))
@@ -115,12 +115,12 @@ func TestADeadLetterPastTheHeaderLimitIsStoredReduced(t *testing.T) {
 				}
 			}
 			for k, want := range map[string]string{
-				HeaderError:     "filter: the task body is not valid JSON",
-				HeaderStatus:    "0",
-				HeaderAttempts:  "1",
-				HeaderRoute:     "r",
-				HeaderOutgoing:  "o",
-				HeaderOrigMsgID: "orders/orders/req-orders-0",
+				bus.HeaderError:     "filter: the task body is not valid JSON",
+				bus.HeaderStatus:    "0",
+				bus.HeaderAttempts:  "1",
+				bus.HeaderRoute:     "r",
+				bus.HeaderOutgoing:  "o",
+				bus.HeaderOrigMsgID: "orders/orders/req-orders-0",
 			} {
 				if got := h.Get(k); !strings.HasPrefix(got, want) {
 					t.Errorf("dead letter %s = %q, want %q", k, got, want)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
+
+	"github.com/hookgate/hookgate/gateway/bus"
 )
 
 // handle settles one task of a pair: skip it (filter), deliver it, schedule
@@ -22,13 +24,13 @@ func (r *Router) handle(p *pair, msg jetstream.Msg, log *zap.Logger) {
 		attempt = int(meta.NumDelivered)
 		stream, seq = meta.Stream, meta.Sequence.Stream
 	}
-	id := msg.Headers().Get("ce-id")
+	id := msg.Headers().Get(bus.HeaderCEID)
 	if id == "" {
 		// Not a hookgate task; the stream position is still a stable key.
 		id = fmt.Sprintf("%s-%d", stream, seq)
 	}
 	log = log.With(zap.String("task_id", id), zap.Int("attempt", attempt))
-	body, contentType, keep, err := p.prepare(msg.Data(), msg.Headers().Get("content-type"))
+	body, contentType, keep, err := p.prepare(msg.Data(), msg.Headers().Get(bus.HeaderContentType))
 	if err != nil {
 		// Nothing a retry changes: the task is a dead letter at once.
 		r.deadLetter(p, msg, log, &deliveryError{err: err}, attempt, stream, seq)

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookgate/hookgate/configs"
+	"github.com/hookgate/hookgate/gateway/bus"
 )
 
 func TestFilterAndTransformThroughNATS(t *testing.T) {
@@ -192,7 +193,7 @@ func TestAReplayedTaskIsDeadLetteredAgain(t *testing.T) {
 	if got := dl.Headers().Get("Nats-Expected-Stream"); got != "" {
 		t.Errorf("the dead letter carries Nats-Expected-Stream %q", got)
 	}
-	if got := dl.Headers().Get(HeaderOrigMsgID); got != "replay/HOOKGATE_DLQ/7/orders/orders/req-replayed-0" {
+	if got := dl.Headers().Get(bus.HeaderOrigMsgID); got != "replay/HOOKGATE_DLQ/7/orders/orders/req-replayed-0" {
 		t.Errorf("hookgate-msg-id = %q, want the replayed task's id", got)
 	}
 	if n := rc.count(); n != 1 {

@@ -137,7 +137,7 @@ func TestUnreadableTaskIsADeadLetterAtOnce(t *testing.T) {
 	startRouter(t, testConfig(withTransform, testOutgoing("o", rc.URL)), js)
 	publishTask(t, js, "tasks.orders", "req-orders-0", strings.Repeat("[", 100000))
 	dl := nextDeadLetter(t, js, bus.DLQSubject("r", "o"))
-	if e, a, s := dl.Headers().Get(HeaderError), dl.Headers().Get(HeaderAttempts), dl.Headers().Get(HeaderStatus); e != "transform: nesting deeper than 512" || a != "1" || s != "0" {
+	if e, a, s := dl.Headers().Get(bus.HeaderError), dl.Headers().Get(bus.HeaderAttempts), dl.Headers().Get(bus.HeaderStatus); e != "transform: nesting deeper than 512" || a != "1" || s != "0" {
 		t.Errorf("dead letter error %q, attempts %s, status %s; want the transform's refusal on attempt 1, status 0", e, a, s)
 	}
 	if len(dl.Data()) != 100000 {

@@ -100,10 +100,10 @@ func TestRedirectedTaskIsRetriedThenDeadLettered(t *testing.T) {
 	settled(t, js, "r", "o")
 	target.mu.Lock()
 	defer target.mu.Unlock()
-	if e, want := dl.Headers().Get(HeaderError), "redirect 302 to 127.0.0.1 not followed"; e != want {
-		t.Errorf("%s %q, want %q", HeaderError, e, want)
+	if e, want := dl.Headers().Get(bus.HeaderError), "redirect 302 to 127.0.0.1 not followed"; e != want {
+		t.Errorf("%s %q, want %q", bus.HeaderError, e, want)
 	}
-	if a, s := dl.Headers().Get(HeaderAttempts), dl.Headers().Get(HeaderStatus); a != "3" || s != "302" {
+	if a, s := dl.Headers().Get(bus.HeaderAttempts), dl.Headers().Get(bus.HeaderStatus); a != "3" || s != "302" {
 		t.Errorf("attempts %s, status %s; want 3 and 302", a, s)
 	}
 	for i, a := range origin.wait(t, 3) {

@@ -6,12 +6,12 @@
 // delivered goes to the dead letters on dlq.<route>.<outgoing>.
 //
 // A dead letter is the task's body and headers plus the hookgate-* headers
-// (HeaderError and the others). When the dead-letter stream refuses that
+// (bus.HeaderError and the others). When the dead-letter stream refuses that
 // for good (the task's headers were just under JetStream's 64KiB and the
 // hookgate-* ones take them past it), a reduced dead letter is stored
 // instead: the body, the task's ce-* and content-type headers and the
 // hookgate-* headers, each value cut to 512 bytes (ending in "…"), and
-// hookgate-dropped-headers (HeaderDroppedHeaders) naming the task's headers
+// hookgate-dropped-headers (bus.HeaderDroppedHeaders) naming the task's headers
 // it left out, e.g. "hookgate-dropped-headers: X-Big". A task whose body
 // alone no dead letter can hold is terminated (never redelivered) and
 // stays in its stream until max_age. Any other failure to store a dead

@@ -17,7 +17,6 @@ import (
 
 	"github.com/hookgate/hookgate/configs"
 	"github.com/hookgate/hookgate/gateway/bus"
-	"github.com/hookgate/hookgate/router"
 )
 
 // Bounds of the dead-letter endpoints.
@@ -77,7 +76,7 @@ func (s *Server) dlqList(w http.ResponseWriter, r *http.Request) error {
 	defer cancel()
 	out := []deadLetterView{}
 	err = s.dlqNewest(ctx, st, bus.DLQRouteFilter(route), limit, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
-		if m.Headers().Get(router.HeaderRoute) != route {
+		if m.Headers().Get(bus.HeaderRoute) != route {
 			return false // another route whose name maps to the same subject token
 		}
 		out = append(out, viewDeadLetter(m, meta))
@@ -94,7 +93,7 @@ func viewDeadLetter(m jetstream.Msg, meta *jetstream.MsgMetadata) deadLetterView
 	v := deadLetterView{
 		Seq:     meta.Sequence.Stream,
 		Subject: m.Subject(),
-		TaskID:  m.Headers().Get("ce-id"),
+		TaskID:  m.Headers().Get(bus.HeaderCEID),
 		Time:    meta.Timestamp.UTC(),
 		Headers: map[string]string{},
 	}
@@ -120,7 +119,7 @@ func viewDeadLetter(m jetstream.Msg, meta *jetstream.MsgMetadata) deadLetterView
 }
 
 func isHookgateHeader(k string) bool {
-	return len(k) > len("hookgate-") && strings.EqualFold(k[:len("hookgate-")], "hookgate-")
+	return len(k) > len(bus.HeaderPrefix) && strings.EqualFold(k[:len(bus.HeaderPrefix)], bus.HeaderPrefix)
 }
 
 // dlqReplay is POST /api/v1/dlq/{route}/replay[?outgoing=NAME]. Every dead
@@ -233,7 +232,7 @@ func (s *Server) replayPair(ctx context.Context, st jetstream.Stream, route, out
 				return false // dead-lettered again after the replay began
 			}
 			h := m.Headers()
-			if h.Get(router.HeaderRoute) != route || h.Get(router.HeaderOutgoing) != out {
+			if h.Get(bus.HeaderRoute) != route || h.Get(bus.HeaderOutgoing) != out {
 				return true
 			}
 			task := nats.NewMsg(target)
@@ -243,7 +242,7 @@ func (s *Server) replayPair(ctx context.Context, st jetstream.Stream, route, out
 					task.Header[k] = slices.Clone(vs)
 				}
 			}
-			task.Header.Set(nats.MsgIdHdr, fmt.Sprintf("replay/%s/%d/%s", bus.DLQStream, seq, h.Get(router.HeaderOrigMsgID)))
+			task.Header.Set(nats.MsgIdHdr, fmt.Sprintf("replay/%s/%d/%s", bus.DLQStream, seq, h.Get(bus.HeaderOrigMsgID)))
 			ack, err := s.opts.JetStream.PublishMsg(ctx, task, jetstream.WithExpectStream(stream))
 			if err != nil {
 				failed = fmt.Errorf("publish to %s in stream %s: %w", target, stream, err)

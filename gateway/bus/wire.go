@@ -88,6 +88,48 @@ func ReplaySubject(route, outgoing string) string {
 	return replayPrefix + ConsumerName(route, outgoing)
 }
 
+// Headers of a task (SPEC §7): CloudEvents binary content mode, names in
+// lower case exactly, plus content-type and Nats-Msg-Id (nats.MsgIdHdr).
+const (
+	HeaderCESpecVersion = "ce-specversion"
+	HeaderCEID          = "ce-id"
+	HeaderCESource      = "ce-source"
+	HeaderCEType        = "ce-type"
+	HeaderCETime        = "ce-time"
+	HeaderCEWebhook     = "ce-webhook"
+	HeaderCEIncoming    = "ce-incoming"
+	HeaderCERequestID   = "ce-requestid"
+	HeaderCEItemIndex   = "ce-itemindex"
+	HeaderCEItemCount   = "ce-itemcount"
+	HeaderContentType   = "content-type"
+	// CEHeaderPrefix starts every CloudEvents header.
+	CEHeaderPrefix = "ce-"
+)
+
+// Headers a dead letter carries besides the task's own (SPEC §6).
+const (
+	// HeaderPrefix starts every header hookgate adds to a dead letter.
+	HeaderPrefix = "hookgate-"
+	// HeaderError says why the task was not delivered.
+	HeaderError = "hookgate-error"
+	// HeaderStatus is the last HTTP status, "0" when none came.
+	HeaderStatus = "hookgate-status"
+	// HeaderAttempts is how many deliveries were attempted.
+	HeaderAttempts = "hookgate-attempts"
+	// HeaderRoute names the route.
+	HeaderRoute = "hookgate-route"
+	// HeaderOutgoing names the outgoing configuration.
+	HeaderOutgoing = "hookgate-outgoing"
+	// HeaderOrigMsgID keeps the task's own Nats-Msg-Id, which the dead
+	// letter cannot carry (a second dead letter of the same task would be
+	// dropped as a duplicate); a replay restores it from here.
+	HeaderOrigMsgID = "hookgate-msg-id"
+	// HeaderDroppedHeaders is set on a reduced dead letter that left some
+	// of the task's headers out: their names, comma-separated. A value it
+	// shortened ends in "…".
+	HeaderDroppedHeaders = "hookgate-dropped-headers"
+)
+
 // RequestLogSubject is the subject of a webhook's request log entries, in
 // LogStream: log.requests.<identifier>.
 func RequestLogSubject(identifier string) string { return requestLogPrefix + identifier }
