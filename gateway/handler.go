@@ -54,7 +54,7 @@ func (s *Server) handleWebhook(c echo.Context) (err error) {
 			}
 		}
 		if s.reqlog != nil && w.logging() {
-			s.logRequest(&RequestLogEntry{
+			s.logRequest(&bus.RequestLogEntry{
 				Time: start.UTC(), RequestID: id, Webhook: identifier, RemoteAddr: req.RemoteAddr,
 				Method: req.Method, Path: req.URL.Path, Headers: w.redact.header(req.Header),
 				Body: loggedText, BodyTruncated: loggedCut, Status: status, Error: msg, Tasks: stored,

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -20,26 +19,6 @@ const MaxLoggedBody = 64 << 10
 
 // Masked is what the request log shows instead of a secret (SPEC §8).
 const Masked = "***"
-
-// RequestLogEntry is one request in the request log (SPEC §9), kept for
-// webhooks with `logging: true`.
-type RequestLogEntry struct {
-	Time       time.Time           `json:"time"`
-	RequestID  string              `json:"request_id"`
-	Webhook    string              `json:"webhook"`
-	RemoteAddr string              `json:"remote_addr"`
-	Method     string              `json:"method"`
-	Path       string              `json:"path"`
-	Headers    map[string][]string `json:"headers"`
-	// Body is the first MaxLoggedBody bytes; BodyTruncated says there was
-	// more, or that the body was never read (a 413, a read error).
-	Body          string  `json:"body"`
-	BodyTruncated bool    `json:"body_truncated"`
-	Status        int     `json:"status"`
-	Error         string  `json:"error"`
-	Tasks         int     `json:"tasks"`
-	DurationMS    float64 `json:"duration_ms"`
-}
 
 // redactor masks a webhook's secrets in its request log.
 type redactor struct {
@@ -159,7 +138,7 @@ func loggedBody(b *body) (string, bool) {
 func (s *Server) SetRequestLog(w *bus.LogWriter) { s.reqlog = w }
 
 // logRequest hands e to the log writer; it never waits.
-func (s *Server) logRequest(e *RequestLogEntry) {
+func (s *Server) logRequest(e *bus.RequestLogEntry) {
 	data, err := json.Marshal(e)
 	if err != nil {
 		s.log.Warn("request log entry not encoded", zap.String("request_id", e.RequestID), zap.Error(err))
@@ -185,7 +164,7 @@ type ReplayResult struct {
 // when it came in) and its dedup key (a replay is meant to store the tasks
 // again). The caller checks that the body is complete. Masked headers are
 // left out.
-func (s *Server) Replay(ctx context.Context, e *RequestLogEntry) ReplayResult {
+func (s *Server) Replay(ctx context.Context, e *bus.RequestLogEntry) ReplayResult {
 	req, err := http.NewRequestWithContext(context.WithValue(ctx, replayKey{}, true),
 		e.Method, "/webhooks/"+e.Webhook, strings.NewReader(e.Body))
 	if err != nil {

@@ -53,7 +53,7 @@ func logServer(t *testing.T, wh configs.Webhook, extra func(*configs.Config)) (*
 }
 
 // loggedEntries reads want entries of log.requests.<id>, failing after 10s.
-func loggedEntries(t *testing.T, js jetstream.JetStream, id string, want int) []RequestLogEntry {
+func loggedEntries(t *testing.T, js jetstream.JetStream, id string, want int) []bus.RequestLogEntry {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -61,13 +61,13 @@ func loggedEntries(t *testing.T, js jetstream.JetStream, id string, want int) []
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []RequestLogEntry
+	var out []bus.RequestLogEntry
 	for len(out) < want {
 		m, err := c.Next(jetstream.FetchMaxWait(10 * time.Second))
 		if err != nil {
 			t.Fatalf("%d of %d log entries: %v", len(out), want, err)
 		}
-		var e RequestLogEntry
+		var e bus.RequestLogEntry
 		if err := json.Unmarshal(m.Data(), &e); err != nil {
 			t.Fatal(err)
 		}
@@ -189,7 +189,7 @@ func TestRequestLogIsOffWithoutLoggingAndReplaySkipsValidators(t *testing.T) {
 	}
 	// Replayed twice with the masked header: validators are skipped and
 	// the dedup key is the new request id, so both store their tasks.
-	e := &RequestLogEntry{Webhook: "quiet", Method: "POST", Body: `{"items":[1,2]}`, RemoteAddr: "192.0.2.1:1234",
+	e := &bus.RequestLogEntry{Webhook: "quiet", Method: "POST", Body: `{"items":[1,2]}`, RemoteAddr: "192.0.2.1:1234",
 		Headers: map[string][]string{"Content-Type": {"application/json"}, "X-Auth": {Masked}}}
 	for i := range 2 {
 		res := s.Replay(context.Background(), e)

@@ -17,22 +17,6 @@ import (
 // attempt entry keeps (SPEC §9).
 const MaxLoggedResponse = 1 << 10
 
-// AttemptLogEntry is one delivery attempt in the log (SPEC §9). Status is
-// the destination's HTTP status, 0 when none came; Error is empty when the
-// attempt delivered the task.
-type AttemptLogEntry struct {
-	Time       time.Time `json:"time"`
-	TaskID     string    `json:"task_id"`
-	RequestID  string    `json:"request_id"`
-	Route      string    `json:"route"`
-	Outgoing   string    `json:"outgoing"`
-	Attempt    int       `json:"attempt"`
-	Status     int       `json:"status"`
-	DurationMS float64   `json:"duration_ms"`
-	Error      string    `json:"error"`
-	Response   string    `json:"response"`
-}
-
 // WithAttemptLog makes the Router log its delivery attempts through w,
 // which the caller closes after Stop. Without it (or with nil) the Router
 // logs through a LogWriter of its own on its JetStream, from Start to Stop.
@@ -141,7 +125,7 @@ func (r *Router) logAttempt(p *pair, c *capture, msg headerGetter, id string, at
 		return
 	}
 	status, resp, truncated := c.result()
-	e := AttemptLogEntry{
+	e := bus.AttemptLogEntry{
 		Time:       start.UTC(),
 		TaskID:     id,
 		RequestID:  msg.Get(bus.HeaderCERequestID),

@@ -16,7 +16,7 @@ import (
 )
 
 // attempts reads want entries of log.deliveries.<route>.<outgoing>.
-func attempts(t *testing.T, js jetstream.JetStream, route, outgoing string, want int) []AttemptLogEntry {
+func attempts(t *testing.T, js jetstream.JetStream, route, outgoing string, want int) []bus.AttemptLogEntry {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -24,13 +24,13 @@ func attempts(t *testing.T, js jetstream.JetStream, route, outgoing string, want
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []AttemptLogEntry
+	var out []bus.AttemptLogEntry
 	for len(out) < want {
 		m, err := c.Next(jetstream.FetchMaxWait(15 * time.Second))
 		if err != nil {
 			t.Fatalf("%d of %d attempt entries: %v", len(out), want, err)
 		}
-		var e AttemptLogEntry
+		var e bus.AttemptLogEntry
 		if err := json.Unmarshal(m.Data(), &e); err != nil {
 			t.Fatal(err)
 		}
@@ -69,7 +69,7 @@ func TestEveryAttemptIsLoggedWithStatusErrorAndTheStartOfTheAnswer(t *testing.T)
 	got := attempts(t, js, "r", "erp", 2)
 	tests := []struct {
 		name     string
-		e        AttemptLogEntry
+		e        bus.AttemptLogEntry
 		attempt  int
 		status   int
 		failed   bool

@@ -25,6 +25,7 @@ import (
 
 	"github.com/hookgate/hookgate/configs"
 	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/gateway/bus"
 	"github.com/hookgate/hookgate/router"
 )
 
@@ -53,7 +54,7 @@ type Options struct {
 	Reload func(ctx context.Context) error
 	// Replay runs a logged request through the gateway again (logs.go);
 	// nil answers 501 to POST /api/v1/requests/{id}/replay.
-	Replay func(ctx context.Context, e *gateway.RequestLogEntry) gateway.ReplayResult
+	Replay func(ctx context.Context, e *bus.RequestLogEntry) gateway.ReplayResult
 	Log    *zap.Logger
 }
 

@@ -12,9 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
-	"github.com/hookgate/hookgate/gateway"
 	"github.com/hookgate/hookgate/gateway/bus"
-	"github.com/hookgate/hookgate/router"
 )
 
 // Bounds of the log endpoints: how many entries one answer holds, and how
@@ -47,9 +45,9 @@ func (s *Server) requests(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := []gateway.RequestLogEntry{}
+	out := []bus.RequestLogEntry{}
 	err = s.newest(r.Context(), bus.RequestLogSubject(id), limit, func(data []byte) bool {
-		var e gateway.RequestLogEntry
+		var e bus.RequestLogEntry
 		if json.Unmarshal(data, &e) != nil {
 			return false
 		}
@@ -82,9 +80,9 @@ func (s *Server) deliveries(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := []router.AttemptLogEntry{}
+	out := []bus.AttemptLogEntry{}
 	err = s.newest(r.Context(), subject, limit, func(data []byte) bool {
-		var e router.AttemptLogEntry
+		var e bus.AttemptLogEntry
 		if json.Unmarshal(data, &e) != nil {
 			return false
 		}
@@ -152,7 +150,7 @@ func validated(status int) bool {
 
 // findRequest finds a request's entry. Request ids are UUIDv7, so the id
 // says when the request came in: the search starts there.
-func (s *Server) findRequest(ctx context.Context, id string) (*gateway.RequestLogEntry, error) {
+func (s *Server) findRequest(ctx context.Context, id string) (*bus.RequestLogEntry, error) {
 	notFound := &apiError{status: http.StatusNotFound,
 		msg: "request " + id + " is not in the request log (unknown id, logging off for its webhook, or older than the log keeps)"}
 	u, err := uuid.Parse(id)
@@ -165,7 +163,7 @@ func (s *Server) findRequest(ctx context.Context, id string) (*gateway.RequestLo
 	sec, nsec := u.Time().UnixTime()
 	at := time.Unix(sec, nsec)
 	from := at.Add(-time.Second)
-	var found *gateway.RequestLogEntry
+	var found *bus.RequestLogEntry
 	err = s.scan(ctx, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{bus.RequestLogSubjects},
 		DeliverPolicy:  jetstream.DeliverByStartTimePolicy,
@@ -178,7 +176,7 @@ func (s *Server) findRequest(ctx context.Context, id string) (*gateway.RequestLo
 		if !strings.Contains(string(m.Data()), id) {
 			return true
 		}
-		var e gateway.RequestLogEntry
+		var e bus.RequestLogEntry
 		if json.Unmarshal(m.Data(), &e) == nil && e.RequestID == id {
 			found = &e
 			return false

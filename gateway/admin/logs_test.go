@@ -16,7 +16,6 @@ import (
 	"github.com/hookgate/hookgate/configs"
 	"github.com/hookgate/hookgate/gateway"
 	"github.com/hookgate/hookgate/gateway/bus"
-	"github.com/hookgate/hookgate/router"
 )
 
 // logStack is a gateway with its request log and the admin server on one
@@ -127,9 +126,9 @@ func TestRequestsAreNewestFirstAcrossALongInterleavedLog(t *testing.T) {
 	t.Parallel()
 	s := startLogStack(t)
 	for i := range 300 {
-		s.publish(t, "log.requests.w", gateway.RequestLogEntry{RequestID: fmt.Sprintf("r%04d", i), Webhook: "w"})
+		s.publish(t, "log.requests.w", bus.RequestLogEntry{RequestID: fmt.Sprintf("r%04d", i), Webhook: "w"})
 		for range 9 {
-			s.publish(t, "log.requests.other", gateway.RequestLogEntry{RequestID: "other", Webhook: "other"})
+			s.publish(t, "log.requests.other", bus.RequestLogEntry{RequestID: "other", Webhook: "other"})
 		}
 	}
 	tests := []struct {
@@ -144,7 +143,7 @@ func TestRequestsAreNewestFirstAcrossALongInterleavedLog(t *testing.T) {
 	}
 	for _, tc := range tests {
 		status, raw := s.call(t, "GET", "/api/v1/webhooks/w/requests"+tc.query)
-		var out struct{ Requests []gateway.RequestLogEntry }
+		var out struct{ Requests []bus.RequestLogEntry }
 		if err := json.Unmarshal([]byte(raw), &out); err != nil || status != 200 {
 			t.Fatalf("%s: %d %s", tc.name, status, raw)
 		}
@@ -172,7 +171,7 @@ func TestRequestsAreNewestFirstAcrossALongInterleavedLog(t *testing.T) {
 func TestDeliveriesFilterByRouteAndStatus(t *testing.T) {
 	t.Parallel()
 	s := startLogStack(t)
-	for i, e := range []router.AttemptLogEntry{
+	for i, e := range []bus.AttemptLogEntry{
 		{TaskID: "t0", Route: "a", Outgoing: "x", Status: 200},
 		{TaskID: "t1", Route: "a", Outgoing: "y", Status: 503, Error: "unexpected status 503"},
 		{TaskID: "t2", Route: "b", Outgoing: "x", Status: 0, Error: "no answer within timeout 10s"},
@@ -196,7 +195,7 @@ func TestDeliveriesFilterByRouteAndStatus(t *testing.T) {
 	}
 	for _, tc := range tests {
 		status, raw := s.call(t, "GET", "/api/v1/deliveries"+tc.query)
-		var out struct{ Deliveries []router.AttemptLogEntry }
+		var out struct{ Deliveries []bus.AttemptLogEntry }
 		if err := json.Unmarshal([]byte(raw), &out); err != nil || status != 200 {
 			t.Fatalf("%s: %d %s", tc.query, status, raw)
 		}

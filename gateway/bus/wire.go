@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
+	"time"
 
 	"github.com/hookgate/hookgate/configs"
 )
@@ -146,6 +147,44 @@ func AttemptLogSubject(route, outgoing string) string {
 // reader also checks the entry's route.
 func AttemptLogRouteFilter(route string) string {
 	return attemptLogPrefix + safeToken(route, 0) + ".>"
+}
+
+// RequestLogEntry is one request in the request log (SPEC §9), kept for
+// webhooks with `logging: true`.
+type RequestLogEntry struct {
+	Time       time.Time           `json:"time"`
+	RequestID  string              `json:"request_id"`
+	Webhook    string              `json:"webhook"`
+	RemoteAddr string              `json:"remote_addr"`
+	Method     string              `json:"method"`
+	Path       string              `json:"path"`
+	Headers    map[string][]string `json:"headers"`
+	// Body is the first bytes, up to gateway.MaxLoggedBody; BodyTruncated
+	// says there was more, or that the body was never read (a 413, a read
+	// error).
+	Body          string  `json:"body"`
+	BodyTruncated bool    `json:"body_truncated"`
+	Status        int     `json:"status"`
+	Error         string  `json:"error"`
+	Tasks         int     `json:"tasks"`
+	DurationMS    float64 `json:"duration_ms"`
+}
+
+// AttemptLogEntry is one delivery attempt in the log (SPEC §9). Status is
+// the destination's HTTP status, 0 when none came; Error is empty when the
+// attempt delivered the task. Response is the start of the answer, up to
+// router.MaxLoggedResponse, secrets masked.
+type AttemptLogEntry struct {
+	Time       time.Time `json:"time"`
+	TaskID     string    `json:"task_id"`
+	RequestID  string    `json:"request_id"`
+	Route      string    `json:"route"`
+	Outgoing   string    `json:"outgoing"`
+	Attempt    int       `json:"attempt"`
+	Status     int       `json:"status"`
+	DurationMS float64   `json:"duration_ms"`
+	Error      string    `json:"error"`
+	Response   string    `json:"response"`
 }
 
 // safeToken keeps [A-Za-z0-9_-] and replaces everything else with '_', which
