@@ -82,9 +82,9 @@ func listenAdmin(cfg *configs.Config, srv *gateway.Server, b *bus.Bus, pm *proce
 		Current:    func() *configs.Config { return srv.Runtime().Config },
 		JetStream:  b.JetStream(),
 		Stream:     cfg.NATS.Stream.Name,
-		Deliveries: pm.router,
+		Deliveries: routerCounts{pm.router},
 		Reload:     func(context.Context) error { return rl.reload("admin API") },
-		Replay:     srv.Replay,
+		Replay:     gatewayReplay(srv),
 		Log:        log.Named("admin"),
 	})
 	if err != nil {
@@ -95,4 +95,18 @@ func listenAdmin(cfg *configs.Config, srv *gateway.Server, b *bus.Bus, pm *proce
 		return nil, nil, fmt.Errorf("admin.listen %q: %w", cfg.Admin.Listen, err)
 	}
 	return a, ln, nil
+}
+
+// routerCounts is the router's counters as the admin listener reads them.
+type routerCounts struct{ m *router.Metrics }
+
+func (r routerCounts) Counts(route, outgoing string) admin.Counts {
+	return admin.Counts(r.m.Counts(route, outgoing))
+}
+
+// gatewayReplay is the gateway's replay as the admin listener calls it.
+func gatewayReplay(srv *gateway.Server) func(context.Context, *bus.RequestLogEntry) admin.ReplayResult {
+	return func(ctx context.Context, e *bus.RequestLogEntry) admin.ReplayResult {
+		return admin.ReplayResult(srv.Replay(ctx, e))
+	}
 }

@@ -3,7 +3,8 @@
 // behind `Authorization: Bearer <admin.token>`, and the operator page on /
 // that shows the API's answers. It serves what the other
 // components already hold (the gateway's config, the router's counters,
-// the durable consumers' state) and owns no state of its own.
+// the durable consumers' state, the streams) and owns no state of its own;
+// it reads the gateway and the router through Options (sources.go).
 package admin
 
 import (
@@ -24,9 +25,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/configs"
-	"github.com/hookgate/hookgate/gateway"
 	"github.com/hookgate/hookgate/gateway/bus"
-	"github.com/hookgate/hookgate/router"
 )
 
 // Options are what the admin server reads from. Listen, Gatherer and
@@ -47,14 +46,14 @@ type Options struct {
 	// pending counts; nil JetStream reports no pending counts.
 	JetStream jetstream.JetStream
 	Stream    string
-	// Deliveries holds the router's counters; nil counts zero.
-	Deliveries *router.Metrics
+	// Deliveries reads the router's counters; nil counts zero.
+	Deliveries Deliveries
 	// Reload loads and swaps in the configuration again, the way SIGHUP
 	// does; nil answers 501 to POST /api/v1/reload.
 	Reload func(ctx context.Context) error
 	// Replay runs a logged request through the gateway again (logs.go);
 	// nil answers 501 to POST /api/v1/requests/{id}/replay.
-	Replay func(ctx context.Context, e *bus.RequestLogEntry) gateway.ReplayResult
+	Replay func(ctx context.Context, e *bus.RequestLogEntry) ReplayResult
 	Log    *zap.Logger
 }
 

@@ -94,7 +94,10 @@ func (s *Server) routes(w http.ResponseWriter, r *http.Request) error {
 	for _, rc := range s.opts.Current().Routes { // the routes the router runs now, after any reload
 		v := routeView{Name: rc.Name, Incoming: rc.Incoming, Disabled: rc.Disabled, Outgoing: []pairView{}}
 		for _, name := range rc.Outgoing {
-			c := s.opts.Deliveries.Counts(rc.Name, name)
+			var c Counts
+			if s.opts.Deliveries != nil {
+				c = s.opts.Deliveries.Counts(rc.Name, name)
+			}
 			p := pairView{
 				Name:      name,
 				Consumer:  bus.ConsumerName(rc.Name, name),

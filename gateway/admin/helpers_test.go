@@ -110,7 +110,7 @@ func startStack(t *testing.T, yaml string) *stack {
 		Current:    func() *configs.Config { return srv.Runtime().Config },
 		JetStream:  b.JetStream(),
 		Stream:     cfg.NATS.Stream.Name,
-		Deliveries: rm,
+		Deliveries: routerCounts{rm},
 		Reload: func(context.Context) error {
 			cfg, err := configs.Load(path)
 			if err != nil {

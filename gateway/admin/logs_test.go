@@ -59,7 +59,7 @@ func startLogStack(t *testing.T) *logStack {
 		Current:   func() *configs.Config { return srv.Runtime().Config },
 		JetStream: b.JetStream(),
 		Stream:    cfg.NATS.Stream.Name,
-		Replay:    srv.Replay,
+		Replay:    gatewayReplay(srv),
 		Log:       log,
 	})
 	if err != nil {
