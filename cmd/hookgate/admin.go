@@ -52,7 +52,7 @@ func (pm *processMetrics) countLogs(writers map[string]*bus.LogWriter) error {
 		for _, c := range []prometheus.Collector{
 			prometheus.NewCounterFunc(prometheus.CounterOpts{
 				Name:        "hookgate_log_entries_dropped_total",
-				Help:        "Request-log and delivery-attempt entries dropped because the queue to HOOKGATE_LOG was full.",
+				Help:        "Request-log and delivery-attempt entries dropped because the queue to " + bus.LogStream + " was full.",
 				ConstLabels: prometheus.Labels{"log": name},
 			}, func() float64 { return float64(w.Dropped()) }),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{

@@ -77,7 +77,7 @@ func (w *LogWriter) Write(subject string, data []byte) bool {
 	// Counted, and logged sparingly: a flood of drops must not become a
 	// flood of warnings.
 	if n := w.dropped.Add(1); n&(n-1) == 0 {
-		w.log.Warn("log entries dropped: the HOOKGATE_LOG queue is full", zap.Uint64("dropped", n), zap.String("subject", subject))
+		w.log.Warn("log entries dropped: the "+LogStream+" queue is full", zap.Uint64("dropped", n), zap.String("subject", subject))
 	}
 	return false
 }
