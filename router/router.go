@@ -101,7 +101,8 @@ func WithMaxPayload(n int64) Option {
 
 // New builds every route of cfg (defaults applied and cross-references
 // checked by configs.Load) on js. The streams exist already (bus.Open made
-// them). Disabled routes get no consumer.
+// them). Disabled routes get no consumer. log is used as it comes: the
+// caller names it.
 func New(cfg *configs.Config, js jetstream.JetStream, log *zap.Logger, version string, opts ...Option) (*Router, error) {
 	if cfg == nil || js == nil {
 		return nil, errors.New("router.New: config and JetStream are required")
@@ -138,7 +139,7 @@ func New(cfg *configs.Config, js jetstream.JetStream, log *zap.Logger, version s
 		}
 	}
 
-	r := &Router{js: js, log: log.Named("router"), stream: stream, heartbeatAt: heartbeatInterval}
+	r := &Router{js: js, log: log, stream: stream, heartbeatAt: heartbeatInterval}
 	r.stopCtx, r.stopNow = context.WithCancel(context.Background())
 	r.abortCtx, r.abortNow = context.WithCancel(context.Background())
 	dests := map[string]*destination{}

@@ -30,7 +30,8 @@ func (b *Bus) startEmbedded(ctx context.Context, cfg configs.Embedded, opts []na
 		return fmt.Errorf("nats.embedded: %w", err)
 	}
 	fatal := make(chan string, 1)
-	srv.SetLogger(&serverLogger{log: b.log.Named("nats").Sugar(), fatal: fatal},
+	// The server logs as the Bus does: the caller named that logger already.
+	srv.SetLogger(&serverLogger{log: b.log.Sugar(), fatal: fatal},
 		b.log.Core().Enabled(zap.DebugLevel), false) // traces would log message bodies
 
 	go srv.Start()
