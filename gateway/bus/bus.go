@@ -1,8 +1,12 @@
-// Package bus is hookgate's one door to NATS: it starts the embedded
+// Package bus is hookgate's door to NATS: it starts the embedded
 // nats-server or connects to an external one, keeps the connection alive,
 // creates the JetStream streams of SPEC §2/§6/§9, and publishes a request's
 // tasks asynchronously, answering only after every acknowledgement (§8).
-// The gateway and the router receive a *Bus; nothing else imports NATS.
+// It also holds the wire contract (wire.go): every stream, subject,
+// consumer and header name, and the log entries. The gateway publishes
+// through the Bus; the router consumes and the admin listener reads the
+// streams through the jetstream.JetStream it hands out (JetStream). They
+// import nats.go for its types but spell no NATS name of their own.
 package bus
 
 import (
