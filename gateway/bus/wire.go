@@ -89,6 +89,24 @@ func ReplaySubject(route, outgoing string) string {
 	return replayPrefix + ConsumerName(route, outgoing)
 }
 
+// RequestLogSubject is the subject of a webhook's request log entries, in
+// LogStream: log.requests.<identifier>.
+func RequestLogSubject(identifier string) string { return requestLogPrefix + identifier }
+
+// AttemptLogSubject is the subject of a pair's delivery attempt entries, in
+// LogStream: log.deliveries.<route>.<outgoing>, made subject-safe like
+// DLQSubject.
+func AttemptLogSubject(route, outgoing string) string {
+	return attemptLogPrefix + safeToken(route, 0) + "." + safeToken(outgoing, 0)
+}
+
+// AttemptLogRouteFilter is the subject filter of every attempt entry of one
+// route. Names that differ only in replaced characters share it, so a
+// reader also checks the entry's route.
+func AttemptLogRouteFilter(route string) string {
+	return attemptLogPrefix + safeToken(route, 0) + ".>"
+}
+
 // Headers of a task (SPEC §7): CloudEvents binary content mode, names in
 // lower case exactly, plus content-type and Nats-Msg-Id (nats.MsgIdHdr).
 const (
@@ -130,24 +148,6 @@ const (
 	// shortened ends in "…".
 	HeaderDroppedHeaders = "hookgate-dropped-headers"
 )
-
-// RequestLogSubject is the subject of a webhook's request log entries, in
-// LogStream: log.requests.<identifier>.
-func RequestLogSubject(identifier string) string { return requestLogPrefix + identifier }
-
-// AttemptLogSubject is the subject of a pair's delivery attempt entries, in
-// LogStream: log.deliveries.<route>.<outgoing>, made subject-safe like
-// DLQSubject.
-func AttemptLogSubject(route, outgoing string) string {
-	return attemptLogPrefix + safeToken(route, 0) + "." + safeToken(outgoing, 0)
-}
-
-// AttemptLogRouteFilter is the subject filter of every attempt entry of one
-// route. Names that differ only in replaced characters share it, so a
-// reader also checks the entry's route.
-func AttemptLogRouteFilter(route string) string {
-	return attemptLogPrefix + safeToken(route, 0) + ".>"
-}
 
 // RequestLogEntry is one request in the request log (SPEC §9), kept for
 // webhooks with `logging: true`.
