@@ -17,6 +17,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"go.uber.org/goleak"
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/configs"
@@ -33,13 +34,13 @@ const brokerDirEnv = "HOOKGATE_BENCH_BROKER_DIR"
 // and, at cleanup, for the broker to exit before it is killed.
 const brokerStartTimeout = 15 * time.Second
 
-// TestMain runs the tests, or serves as the benchmarks' separate broker
-// when brokerDirEnv is set.
+// TestMain runs the tests, failing them if a goroutine outlives them, or
+// serves as the benchmarks' separate broker when brokerDirEnv is set.
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(brokerDirEnv); dir != "" {
 		os.Exit(runBroker(dir, os.Stdin, os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m)
 }
 
 // runBroker serves JetStream from dir on a free loopback port, writes its

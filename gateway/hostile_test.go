@@ -142,7 +142,9 @@ func (h *hostileStack) hold(t *testing.T, path string, length int64, first []byt
 // release sends the rest of the held body and waits for the answer.
 func (hr *held) release(t *testing.T, rest []byte) *httptest.ResponseRecorder {
 	t.Helper()
+	wrote := make(chan struct{})
 	go func() {
+		defer close(wrote)
 		_, _ = hr.w.Write(rest)
 		_ = hr.w.Close()
 	}()
@@ -151,6 +153,10 @@ func (hr *held) release(t *testing.T, rest []byte) *httptest.ResponseRecorder {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the held request got no answer within 10s")
 	}
+	// A handler that answered without reading all of rest leaves the
+	// write blocked: closing the pipe ends it.
+	_ = hr.w.Close()
+	<-wrote
 	return hr.rec
 }
 

@@ -6,13 +6,13 @@ import (
 	"errors"
 	"flag"
 	"io"
-	"os"
 	"strings"
 	"testing"
 	"testing/iotest"
 
 	"github.com/clbanning/mxj/v2"
 	"github.com/hookgate/hookgate/configs"
+	"go.uber.org/goleak"
 	"golang.org/x/net/html/charset"
 )
 
@@ -24,10 +24,11 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // TestMain sets mxj's package-global settings, in this one place: mxj is
 // only the oracle the XML tests compare against, and it must decode the
-// same encodings the parser does.
+// same encodings the parser does. The concurrent split tests must leave no
+// goroutine behind.
 func TestMain(m *testing.M) {
 	mxj.XmlCharsetReader = charset.NewReaderLabel
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m)
 }
 
 // result is what one split produced.

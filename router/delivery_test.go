@@ -305,7 +305,7 @@ func TestNetworkErrorsAndTimeoutsAreRetried(t *testing.T) {
 		js := startJS(t)
 		rc := newReceiver(t, func(n int, _ arrival, w http.ResponseWriter) {
 			if n == 0 {
-				time.Sleep(500 * time.Millisecond)
+				time.Sleep(500 * time.Millisecond) // a slow destination: past the timeout below
 			}
 		})
 		out := testOutgoing("erp", rc.URL)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -107,8 +106,47 @@ func TestSendSignsAsTheWebhookExpectsAndTailShowsTheTasks(t *testing.T) {
 	if err := tail.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer tail.Process.Kill()
-	time.Sleep(300 * time.Millisecond) // let the subscription reach the server
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	defer func() {
+		_ = tail.Process.Kill()
+		for range lines { // until stdout closes: the reader ends
+		}
+		_ = tail.Wait()
+	}()
+	var seen bytes.Buffer
+	// read collects tail's lines until done holds, calling poke first and
+	// then every 100ms while it waits.
+	read := func(what string, done func() bool, poke func()) {
+		t.Helper()
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for poke(); !done(); {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatalf("tail ended; it printed:\n%s", seen.String())
+				}
+				seen.WriteString(l + "\n")
+			case <-tick.C:
+				poke()
+			case <-ctx.Done():
+				t.Fatalf("tail did not show %s; it printed:\n%s", what, seen.String())
+			}
+		}
+	}
+	// tail shows only what is published once its subscription reached the
+	// server: publish probes on its subject until it prints one.
+	nc, _ := connectJS(t, hg.NATSURL)
+	defer nc.Close()
+	read("a probe", func() bool { return strings.Contains(seen.String(), "tail-probe") },
+		func() { _ = nc.Publish("tasks.erp-orders", []byte("tail-probe")) })
 
 	file := filepath.Join(t.TempDir(), "orders.xml")
 	if err := os.WriteFile(file, []byte(ordersXML), 0o644); err != nil {
@@ -121,27 +159,10 @@ func TestSendSignsAsTheWebhookExpectsAndTailShowsTheTasks(t *testing.T) {
 	}
 
 	// tail prints both tasks: their headers and bodies.
-	lines := make(chan string)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	var seen bytes.Buffer
-	for strings.Count(seen.String(), "ce-itemcount: 2") < 2 || !strings.Contains(seen.String(), "Jürgen Müller") || !strings.Contains(seen.String(), `"Ann"`) {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatalf("tail ended; it printed:\n%s", seen.String())
-			}
-			seen.WriteString(l + "\n")
-		case <-ctx.Done():
-			t.Fatalf("tail did not show both tasks; it printed:\n%s", seen.String())
-		}
-	}
-	go io.Copy(io.Discard, stdout)
+	read("both tasks", func() bool {
+		s := seen.String()
+		return strings.Count(s, "ce-itemcount: 2") >= 2 && strings.Contains(s, "Jürgen Müller") && strings.Contains(s, `"Ann"`)
+	}, func() {})
 }
 
 func TestNATSUnavailableIs503WithRetryAfter(t *testing.T) {

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 // binary is the hookgate executable built once for every test in TestMain.
@@ -33,9 +35,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "build hookgate:", err)
 		os.Exit(1)
 	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	// The goroutines here are the harness's (process waiters, output
+	// copiers, receivers): every test must end its own.
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		os.RemoveAll(dir)
+		os.Exit(code)
+	}))
 }
 
 // baseConfig is the part of every test config that keeps hookgate on

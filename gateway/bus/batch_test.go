@@ -82,6 +82,8 @@ func TestBatchFailuresWrapErrUnavailable(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), tt.ctxTimeout)
 			defer cancel()
+			// The error names the bound that ended Wait: the other one, or
+			// no bound at all, would give another error.
 			start := time.Now()
 			bt := b.NewBatch()
 			if err := bt.Add(ctx, task("tasks.ok", "", 0, []byte(`{}`))); err != nil {
@@ -97,9 +99,6 @@ func TestBatchFailuresWrapErrUnavailable(t *testing.T) {
 			}
 			if res.Published != 1 {
 				t.Errorf("Published = %d, want 1 (the task on the stream subject)", res.Published)
-			}
-			if took := time.Since(start); took > 3*time.Second {
-				t.Errorf("Wait took %s, want it bounded by publish_timeout or ctx", took)
 			}
 		})
 	}
@@ -126,17 +125,18 @@ func TestPublishWhenServerGoneFailsFast(t *testing.T) {
 	s.WaitForShutdown()
 	eventually(t, "the bus to notice the server is gone", func() bool { return !b.Ready() })
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	start := time.Now()
+	ctx := testContext(t)
 	bt := b.NewBatch()
 	addErr := bt.Add(ctx, task("tasks.gone", "", 0, []byte(`{}`)))
 	res, err := bt.Wait(ctx)
 	if !errors.Is(addErr, ErrUnavailable) || !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("Add = %v, Wait = %+v, %v; want both errors wrapping ErrUnavailable", addErr, res, err)
 	}
-	if ctx.Err() != nil {
-		t.Errorf("publish returned after %s, past its 2s deadline", time.Since(start))
+	// Failing fast: refused as not connected, not ended by a timeout.
+	for _, timeout := range []error{context.DeadlineExceeded, jetstream.ErrAsyncPublishTimeout} {
+		if errors.Is(addErr, timeout) || errors.Is(err, timeout) {
+			t.Errorf("Add = %v, Wait = %v; want the publish refused at once, not ended by %v", addErr, err, timeout)
+		}
 	}
 }
 
@@ -185,13 +185,12 @@ func TestWaitEndsWhenServerGoesAwayMidFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sub.Unsubscribe() })
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
-	defer cancel()
+	ctx := testContext(t)
 	bt := b.NewBatch()
 	if err := bt.Add(ctx, task("other.silent", "", 0, []byte(`{}`))); err != nil {
 		t.Fatalf("Add: %v", err)
 	}
-	if _, err := sub.NextMsg(2 * time.Second); err != nil {
+	if _, err := sub.NextMsg(10 * time.Second); err != nil {
 		t.Fatalf("message never reached the server: %v", err)
 	}
 	s.Shutdown()
@@ -285,13 +284,10 @@ func TestSetPublishTimeoutAppliesToTasksInFlight(t *testing.T) {
 	if err := bt.Add(testContext(t), task("other.silent", "", 0, []byte(`{}`))); err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
 	b.SetPublishTimeout(200 * time.Millisecond) // as a reload does
+	// Under the old minute, Wait would end on its context (20s) instead.
 	_, err = bt.Wait(testContext(t))
 	if !errors.Is(err, jetstream.ErrAsyncPublishTimeout) || !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("Wait = %v, want ErrUnavailable wrapping ErrAsyncPublishTimeout", err)
-	}
-	if took := time.Since(start); took > 2*time.Second {
-		t.Errorf("Wait took %s; want the new 200ms timeout (checked every second at most) to apply", took)
 	}
 }
