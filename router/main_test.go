@@ -67,14 +67,14 @@ func testConfig(rt configs.Route, outs ...configs.Outgoing) *configs.Config {
 
 // testOutgoing is an outgoing to a local receiver with short, test-sized intervals.
 func testOutgoing(name, url string) configs.Outgoing {
-	return withDefaults(configs.Outgoing{
+	return configs.Outgoing{
 		Name:                 name,
 		URL:                  url,
 		Timeout:              2 * time.Second,
 		Concurrency:          4,
 		Retry:                configs.Retry{MaxAttempts: 5, InitialInterval: 50 * time.Millisecond, MaxInterval: 200 * time.Millisecond},
 		AllowPrivateNetworks: true,
-	})
+	}.WithDefaults()
 }
 
 // startRouter builds and starts a Router stopped by t.Cleanup.
