@@ -15,22 +15,33 @@ import (
 // Start runs a JetStream-enabled server on 127.0.0.1 at a free port.
 func Start(t testing.TB) *server.Server {
 	t.Helper()
-	opts := &server.Options{
-		Host:      "127.0.0.1",
-		Port:      server.RANDOM_PORT,
-		JetStream: true,
-		StoreDir:  t.TempDir(),
-		NoLog:     true,
-		NoSigs:    true,
+	return Run(t, server.Options{})
+}
+
+// Run is Start with opts for what a test needs more (credentials, a
+// cluster, a given store or port): unset, Host is 127.0.0.1, Port a free
+// one and StoreDir a t.TempDir(); JetStream is always on, logs and signal
+// handlers always off.
+func Run(t testing.TB, opts server.Options) *server.Server {
+	t.Helper()
+	if opts.Host == "" {
+		opts.Host = "127.0.0.1"
 	}
-	s, err := server.NewServer(opts)
+	if opts.Port == 0 {
+		opts.Port = server.RANDOM_PORT
+	}
+	if opts.StoreDir == "" {
+		opts.StoreDir = t.TempDir()
+	}
+	opts.JetStream, opts.NoLog, opts.NoSigs = true, true, true
+	s, err := server.NewServer(&opts)
 	if err != nil {
 		t.Fatalf("natstest: new server: %v", err)
 	}
 	go s.Start()
 	if !s.ReadyForConnections(10 * time.Second) {
 		s.Shutdown()
-		t.Fatal("natstest: server not ready within 10s")
+		t.Fatalf("natstest: server %s not ready within 10s", s.Name())
 	}
 	t.Cleanup(func() {
 		s.Shutdown()
