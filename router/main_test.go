@@ -105,6 +105,11 @@ func stopRouter(t testing.TB, r *Router) {
 // publishTask publishes a task as the gateway does: CloudEvents binary mode.
 func publishTask(t testing.TB, js jetstream.JetStream, subject, id, body string) {
 	t.Helper()
+	publishMsg(t, js, taskMsg(subject, id, body))
+}
+
+// taskMsg is the message of a task on subject with ce-id id.
+func taskMsg(subject, id, body string) *nats.Msg {
 	m := nats.NewMsg(subject)
 	m.Data = []byte(body)
 	m.Header.Set("ce-specversion", "1.0")
@@ -114,10 +119,16 @@ func publishTask(t testing.TB, js jetstream.JetStream, subject, id, body string)
 	m.Header.Set("ce-incoming", "orders")
 	m.Header.Set("content-type", "application/json")
 	m.Header.Set(nats.MsgIdHdr, "orders/orders/"+id)
+	return m
+}
+
+// publishMsg publishes m and waits for its ack.
+func publishMsg(t testing.TB, js jetstream.JetStream, m *nats.Msg) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if _, err := js.PublishMsg(ctx, m); err != nil {
-		t.Fatalf("publish %s: %v", id, err)
+		t.Fatalf("publish %s: %v", m.Header.Get("ce-id"), err)
 	}
 }
 
