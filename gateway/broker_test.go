@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,6 +20,7 @@ import (
 
 	"github.com/hookgate/hookgate/configs"
 	"github.com/hookgate/hookgate/gateway/bus"
+	"github.com/hookgate/hookgate/test/syncbuf"
 )
 
 // brokerDirEnv, when set, makes this test binary a JetStream broker storing
@@ -116,7 +115,7 @@ func startBroker(tb testing.TB) string {
 	tb.Helper()
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), brokerDirEnv+"="+tb.TempDir())
-	var stderr lockedBuffer
+	var stderr syncbuf.Buffer
 	cmd.Stderr = &stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -174,25 +173,6 @@ func startBroker(tb testing.TB) string {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer that exec's copying goroutine can write
-// while a failing benchmark reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // TestRunBroker covers the broker side of separateBroker without a child
 // process: it prints a reachable URL and stops when its input closes.
 func TestRunBroker(t *testing.T) {
@@ -216,7 +196,7 @@ func TestRunBroker(t *testing.T) {
 			dir := tt.dir(t)
 			inR, inW := io.Pipe()
 			outR, outW := io.Pipe()
-			var errOut lockedBuffer
+			var errOut syncbuf.Buffer
 			code := make(chan int, 1)
 			go func() {
 				code <- runBroker(dir, inR, outW, &errOut)
