@@ -67,20 +67,7 @@ func TestTheAPINeedsTheTokenAndMetricsDoNot(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := do(t, tc.method, s.admin.URL+tc.path, "", tc.header...)
-			if r.Status != tc.status {
-				t.Fatalf("status %d, want %d: %s", r.Status, tc.status, r.Body)
-			}
-			if tc.errMsg == "" {
-				return
-			}
-			var body struct{ Error string }
-			r.json(t, &body)
-			if body.Error != tc.errMsg {
-				t.Errorf("error %q, want %q", body.Error, tc.errMsg)
-			}
-			if ct := r.Header.Get("Content-Type"); ct != "application/json" {
-				t.Errorf("Content-Type %q, want application/json", ct)
-			}
+			r.wantAnswer(t, tc.status, tc.errMsg)
 			if tc.status == 401 && r.Header.Get("WWW-Authenticate") == "" {
 				t.Error("a 401 without WWW-Authenticate")
 			}

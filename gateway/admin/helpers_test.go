@@ -144,6 +144,26 @@ type result struct {
 	Body   string
 }
 
+// wantAnswer checks r's status and, when msg is set, that r is the JSON
+// error answer {"error": msg}.
+func (r result) wantAnswer(t *testing.T, status int, msg string) {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
+	}
+	if msg == "" {
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type %q, want application/json", ct)
+	}
+	var body struct{ Error string }
+	r.json(t, &body)
+	if body.Error != msg {
+		t.Errorf("error %q, want %q", body.Error, msg)
+	}
+}
+
 func (r result) json(t *testing.T, v any) {
 	t.Helper()
 	if err := json.Unmarshal([]byte(r.Body), v); err != nil {

@@ -99,18 +99,7 @@ func TestOtherPathsKeepTheAPIsAnswers(t *testing.T) {
 		{"the script refuses DELETE", "DELETE", "/page.js", nil, 405, "method not allowed; use GET"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := do(t, tc.method, s.admin.URL+tc.path, "", tc.header...)
-			if r.Status != tc.status {
-				t.Fatalf("status %d, want %d: %s", r.Status, tc.status, r.Body)
-			}
-			if ct := r.Header.Get("Content-Type"); ct != "application/json" {
-				t.Errorf("Content-Type %q, want application/json", ct)
-			}
-			var body struct{ Error string }
-			r.json(t, &body)
-			if body.Error != tc.errMsg {
-				t.Errorf("error %q, want %q", body.Error, tc.errMsg)
-			}
+			do(t, tc.method, s.admin.URL+tc.path, "", tc.header...).wantAnswer(t, tc.status, tc.errMsg)
 		})
 	}
 }
