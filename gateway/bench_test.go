@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tidwall/gjson"
 	"go.uber.org/zap"
 
@@ -116,7 +117,21 @@ func benchIngestJSON1KiB(b *testing.B, open func(*testing.B) *bus.Bus) {
 	// Nats-Msg-Id): what JetStream itself costs for a task, so that the gap
 	// to hookgate is hookgate's own work.
 	b.Run("baseline-envelope", func(b *testing.B) { measure(b, jsonBaseline(b, open(b), true)) })
-	b.Run("hookgate", func(b *testing.B) { measure(b, jsonHookgate(b, open(b))) })
+	b.Run("hookgate", func(b *testing.B) { measure(b, jsonHookgate(b, open(b), nil)) })
+}
+
+// BenchmarkIngestJSON1KiBMetrics is BenchmarkIngestJSON1KiB's "hookgate"
+// case without and with metrics: the difference is what recording a
+// request costs on the hot path.
+func BenchmarkIngestJSON1KiBMetrics(b *testing.B) {
+	b.Run("off", func(b *testing.B) { measure(b, jsonHookgate(b, benchBus(b), nil)) })
+	b.Run("on", func(b *testing.B) {
+		m, err := NewMetrics(prometheus.NewRegistry())
+		if err != nil {
+			b.Fatal(err)
+		}
+		measure(b, jsonHookgate(b, benchBus(b), m))
+	})
 }
 
 // jsonBaseline returns one request of 1 KiB JSON to the baseline handler,
@@ -137,10 +152,11 @@ func jsonBaseline(b *testing.B, bs *bus.Bus, envelope bool) func() {
 }
 
 // jsonHookgate returns one request of 1 KiB JSON to hookgate's handler.
-func jsonHookgate(b *testing.B, bs *bus.Bus) func() {
+func jsonHookgate(b *testing.B, bs *bus.Bus, m *Metrics) func() {
 	s := benchServer(b, bs,
 		configs.Webhook{Name: "Orders", Identifier: "orders", Incoming: "orders", Methods: []string{"POST"}, MaxBody: 10 << 20},
 		configs.Incoming{Name: "orders", Parser: "json", ReadMethod: "full", OnEmpty: "reject", MaxItems: 100000, Subject: "tasks.orders", Type: "hookgate.orders"})
+	s.SetMetrics(m)
 	c := newIngestClient(b, s.Handler(), "/webhooks/orders", "application/json", json1KiB())
 	return func() { c.post(b) }
 }

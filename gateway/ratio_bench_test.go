@@ -51,7 +51,7 @@ func BenchmarkIngestJSON1KiBRatio(b *testing.B) {
 	alternate(b, 100,
 		contender{"baseline", jsonBaseline(b, bs, false)},
 		contender{"envelope", jsonBaseline(b, bs, true)},
-		contender{"hookgate", jsonHookgate(b, bs)},
+		contender{"hookgate", jsonHookgate(b, bs, nil)},
 	)
 }
 
