@@ -100,17 +100,10 @@ func runBroker(dir string, in io.Reader, out, errOut io.Writer) int {
 	return 0
 }
 
-// separateBroker starts a JetStream broker in a child process (this test
-// binary re-executed with brokerDirEnv, storing in b.TempDir()) and returns
-// its client URL. The child is stopped in b.Cleanup: its stdin is closed,
+// startBroker starts a JetStream broker in a child process (this test
+// binary re-executed with brokerDirEnv, storing in tb.TempDir()) and returns
+// its client URL. The child is stopped in tb.Cleanup: its stdin is closed,
 // then it is waited for, then killed if it did not exit in time.
-func separateBroker(b *testing.B) string {
-	b.Helper()
-	return startBroker(b)
-}
-
-// startBroker is separateBroker for any test, so that a plain test can
-// prove the re-exec works.
 func startBroker(tb testing.TB) string {
 	tb.Helper()
 	cmd := exec.Command(os.Args[0])
@@ -173,7 +166,7 @@ func startBroker(tb testing.TB) string {
 	}
 }
 
-// TestRunBroker covers the broker side of separateBroker without a child
+// TestRunBroker covers the broker side of startBroker without a child
 // process: it prints a reachable URL and stops when its input closes.
 func TestRunBroker(t *testing.T) {
 	tests := []struct {

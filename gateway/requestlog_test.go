@@ -18,18 +18,12 @@ import (
 
 	"github.com/hookgate/hookgate/configs"
 	"github.com/hookgate/hookgate/gateway/bus"
-	"github.com/hookgate/hookgate/test/natstest"
 )
 
 // logServer is a gateway on a real JetStream with the request log on.
 func logServer(t *testing.T, wh configs.Webhook, extra func(*configs.Config)) (*Server, jetstream.JetStream) {
 	t.Helper()
-	ns := natstest.Start(t)
-	bs, err := bus.Open(context.Background(), configs.NATS{URL: ns.ClientURL(), PublishTimeout: 5 * time.Second}, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = bs.Close(context.Background()) })
+	bs := inProcessBus(t)
 	wh.MaxBody = 4 << 20 // configs.Load's default is not applied here
 	cfg := &configs.Config{
 		Server:   configs.Server{MaxBody: 4 << 20},
@@ -237,7 +231,7 @@ func hmacHex(secret string, body []byte) string {
 // mask, encode, queue), the publishing being on the log writer's goroutine.
 func BenchmarkIngestJSON1KiBLogged(b *testing.B) {
 	body := json1KiB()
-	bs := benchBus(b)
+	bs := inProcessBus(b)
 	s := benchServer(b, bs,
 		configs.Webhook{Name: "Orders", Identifier: "orders", Incoming: "orders", Methods: []string{"POST"}, MaxBody: 10 << 20, Logging: true},
 		configs.Incoming{Name: "orders", Parser: "json", ReadMethod: "full", OnEmpty: "reject", MaxItems: 100000, Subject: "tasks.orders", Type: "hookgate.orders"})
