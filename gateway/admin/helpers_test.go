@@ -144,24 +144,37 @@ type result struct {
 	Body   string
 }
 
-// wantAnswer checks r's status and, when msg is set, that r is the JSON
-// error answer {"error": msg}.
-func (r result) wantAnswer(t *testing.T, status int, msg string) {
+// apiCase is one bodiless request to the admin listener, its headers
+// "Name: value", and the answer it must get: status and, when errMsg is
+// set, the JSON error answer {"error": errMsg}.
+type apiCase struct {
+	name   string
+	method string
+	path   string
+	header []string
+	status int
+	errMsg string
+}
+
+// check sends c to the listener at base and checks the answer.
+func (c apiCase) check(t *testing.T, base string) result {
 	t.Helper()
-	if r.Status != status {
-		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
+	r := do(t, c.method, base+c.path, "", c.header...)
+	if r.Status != c.status {
+		t.Fatalf("status %d, want %d: %s", r.Status, c.status, r.Body)
 	}
-	if msg == "" {
-		return
+	if c.errMsg == "" {
+		return r
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type %q, want application/json", ct)
 	}
 	var body struct{ Error string }
 	r.json(t, &body)
-	if body.Error != msg {
-		t.Errorf("error %q, want %q", body.Error, msg)
+	if body.Error != c.errMsg {
+		t.Errorf("error %q, want %q", body.Error, c.errMsg)
 	}
+	return r
 }
 
 func (r result) json(t *testing.T, v any) {
