@@ -18,6 +18,7 @@ import (
 
 	"github.com/hookgate/hookgate/configs"
 	"github.com/hookgate/hookgate/gateway/bus"
+	"github.com/hookgate/hookgate/test/natstest"
 )
 
 // logServer is a gateway on a real JetStream with the request log on.
@@ -46,28 +47,10 @@ func logServer(t *testing.T, wh configs.Webhook, extra func(*configs.Config)) (*
 	return s, bs.JetStream()
 }
 
-// loggedEntries reads want entries of log.requests.<id>, failing after 10s.
+// loggedEntries reads want entries of log.requests.<id>.
 func loggedEntries(t *testing.T, js jetstream.JetStream, id string, want int) []bus.RequestLogEntry {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := js.OrderedConsumer(ctx, bus.LogStream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{bus.RequestLogSubject(id)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []bus.RequestLogEntry
-	for len(out) < want {
-		m, err := c.Next(jetstream.FetchMaxWait(10 * time.Second))
-		if err != nil {
-			t.Fatalf("%d of %d log entries: %v", len(out), want, err)
-		}
-		var e bus.RequestLogEntry
-		if err := json.Unmarshal(m.Data(), &e); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, e)
-	}
-	return out
+	return natstest.ReadJSON[bus.RequestLogEntry](t, js, bus.LogStream, bus.RequestLogSubject(id), want)
 }
 
 func serve(s *Server, method, path string, body []byte, header http.Header) *httptest.ResponseRecorder {

@@ -2,7 +2,6 @@ package router
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,30 +12,13 @@ import (
 
 	"github.com/hookgate/hookgate/configs"
 	"github.com/hookgate/hookgate/gateway/bus"
+	"github.com/hookgate/hookgate/test/natstest"
 )
 
 // attempts reads want entries of log.deliveries.<route>.<outgoing>.
 func attempts(t *testing.T, js jetstream.JetStream, route, outgoing string, want int) []bus.AttemptLogEntry {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	c, err := js.OrderedConsumer(ctx, bus.LogStream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{bus.AttemptLogSubject(route, outgoing)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []bus.AttemptLogEntry
-	for len(out) < want {
-		m, err := c.Next(jetstream.FetchMaxWait(15 * time.Second))
-		if err != nil {
-			t.Fatalf("%d of %d attempt entries: %v", len(out), want, err)
-		}
-		var e bus.AttemptLogEntry
-		if err := json.Unmarshal(m.Data(), &e); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, e)
-	}
-	return out
+	return natstest.ReadJSON[bus.AttemptLogEntry](t, js, bus.LogStream, bus.AttemptLogSubject(route, outgoing), want)
 }
 
 func TestEveryAttemptIsLoggedWithStatusErrorAndTheStartOfTheAnswer(t *testing.T) {

@@ -196,20 +196,10 @@ func (rc *receiver) count() int {
 	return len(rc.arrivals)
 }
 
-// nextDeadLetter returns the next message on subject in the DLQ stream.
+// nextDeadLetter returns the first message on subject in the DLQ stream.
 func nextDeadLetter(t testing.TB, js jetstream.JetStream, subject string) jetstream.Msg {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	c, err := js.OrderedConsumer(ctx, dlqStream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
-	if err != nil {
-		t.Fatalf("dlq consumer: %v", err)
-	}
-	m, err := c.Next(jetstream.FetchMaxWait(15 * time.Second))
-	if err != nil {
-		t.Fatalf("no dead letter on %s: %v", subject, err)
-	}
-	return m
+	return natstest.Read(t, js, dlqStream, subject, 1)[0]
 }
 
 // settled waits until the pair's consumer has nothing pending or unacked.

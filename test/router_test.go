@@ -5,7 +5,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -27,6 +26,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookgate/hookgate/configs"
+	"github.com/hookgate/hookgate/test/natstest"
 )
 
 // routerBase is one JSON webhook whose items (under "items") are the tasks
@@ -171,31 +171,9 @@ func readStream(t *testing.T, natsURL, stream, subject string, want int) []task 
 	t.Helper()
 	nc, js := connectJS(t, natsURL)
 	defer nc.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	s, err := js.Stream(ctx, stream)
-	if err != nil {
-		t.Fatalf("stream %s: %v", stream, err)
-	}
-	cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []task
-	for len(out) < want {
-		if ctx.Err() != nil {
-			t.Fatalf("%d of %d messages on %s in %s within 15s", len(out), want, subject, stream)
-		}
-		batch, err := cons.Fetch(want-len(out), jetstream.FetchMaxWait(500*time.Millisecond))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for m := range batch.Messages() {
-			out = append(out, task{Subject: m.Subject(), Header: m.Headers(), Data: m.Data()})
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
-			t.Fatal(err)
-		}
+	for _, m := range natstest.Read(t, js, stream, subject, want) {
+		out = append(out, task{Subject: m.Subject(), Header: m.Headers(), Data: m.Data()})
 	}
 	return out
 }

@@ -4,6 +4,9 @@
 package natstest
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
@@ -63,4 +66,48 @@ func Connect(t testing.TB, s *server.Server) (*nats.Conn, jetstream.JetStream) {
 		t.Fatalf("natstest: jetstream: %v", err)
 	}
 	return nc, js
+}
+
+// Read waits until want messages are stored on subject in stream and
+// returns the first want, in order, read by a fresh ordered consumer; it
+// fails t when they are not there within 20s.
+func Read(t testing.TB, js jetstream.JetStream, stream, subject string, want int) []jetstream.Msg {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
+	if err != nil {
+		t.Fatalf("natstest: consumer on %s in %s: %v", subject, stream, err)
+	}
+	var out []jetstream.Msg
+	for len(out) < want {
+		if ctx.Err() != nil {
+			t.Fatalf("natstest: %d of %d messages on %s in %s within 20s", len(out), want, subject, stream)
+		}
+		batch, err := c.Fetch(want-len(out), jetstream.FetchMaxWait(500*time.Millisecond))
+		if err != nil {
+			t.Fatalf("natstest: fetch %s in %s: %v", subject, stream, err)
+		}
+		for m := range batch.Messages() {
+			out = append(out, m)
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
+			t.Fatalf("natstest: fetch %s in %s: %v", subject, stream, err)
+		}
+	}
+	return out
+}
+
+// ReadJSON is Read with each message's data decoded as a T.
+func ReadJSON[T any](t testing.TB, js jetstream.JetStream, stream, subject string, want int) []T {
+	t.Helper()
+	var out []T
+	for _, m := range Read(t, js, stream, subject, want) {
+		var v T
+		if err := json.Unmarshal(m.Data(), &v); err != nil {
+			t.Fatalf("natstest: message %d on %s is not the JSON of a %T: %v", len(out), subject, v, err)
+		}
+		out = append(out, v)
+	}
+	return out
 }
