@@ -168,6 +168,17 @@ func newReceiver(t testing.TB, respond func(n int, a arrival, w http.ResponseWri
 	return rc
 }
 
+// retryAfterOnce answers the first request with status and Retry-After:
+// after, and every later one with 200.
+func retryAfterOnce(status int, after string) func(int, arrival, http.ResponseWriter) {
+	return func(n int, _ arrival, w http.ResponseWriter) {
+		if n == 0 {
+			w.Header().Set("Retry-After", after)
+			w.WriteHeader(status)
+		}
+	}
+}
+
 // wait blocks until n requests arrived and returns them.
 func (rc *receiver) wait(t testing.TB, n int) []arrival {
 	t.Helper()

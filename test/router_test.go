@@ -82,6 +82,17 @@ func newReceiver(t *testing.T, answer func(n int, d delivery, w http.ResponseWri
 	return r
 }
 
+// retryAfterOnce answers the first request with status and Retry-After:
+// after, and every later one with 200.
+func retryAfterOnce(status int, after string) func(int, delivery, http.ResponseWriter) {
+	return func(n int, _ delivery, w http.ResponseWriter) {
+		if n == 0 {
+			w.Header().Set("Retry-After", after)
+			w.WriteHeader(status)
+		}
+	}
+}
+
 // next returns the next request, failing the test when none comes within d.
 func (r *receiver) next(t *testing.T, d time.Duration) delivery {
 	t.Helper()
@@ -311,12 +322,7 @@ routes:
 
 func TestRouterWaitsRetryAfterOn429(t *testing.T) {
 	t.Parallel()
-	rcv := newReceiver(t, func(n int, _ delivery, w http.ResponseWriter) {
-		if n == 0 {
-			w.Header().Set("Retry-After", "2")
-			w.WriteHeader(http.StatusTooManyRequests)
-		}
-	})
+	rcv := newReceiver(t, retryAfterOnce(http.StatusTooManyRequests, "2"))
 	hg := start(t, writeConfig(t, map[string]string{"hookgate.yaml": routerBase + `
 outgoing:
   - name: limited
@@ -371,12 +377,7 @@ routes:
 
 func TestRouterRetryPendingAcrossARestartIsDelivered(t *testing.T) {
 	t.Parallel()
-	rcv := newReceiver(t, func(n int, _ delivery, w http.ResponseWriter) {
-		if n == 0 {
-			w.Header().Set("Retry-After", "3")
-			w.WriteHeader(http.StatusServiceUnavailable)
-		}
-	})
+	rcv := newReceiver(t, retryAfterOnce(http.StatusServiceUnavailable, "3"))
 	dir := writeConfig(t, map[string]string{"hookgate.yaml": routerBase + `
 outgoing:
   - name: erp
