@@ -237,6 +237,20 @@ func eventually(t *testing.T, what string, ok func() bool) {
 	t.Fatalf("%s: not within 10s", what)
 }
 
+// sample is one line of /metrics: series is name{labels}, the labels
+// sorted by name as the text format writes them.
+type sample struct{ series, value string }
+
+// wantSamples checks that the exposition has every sample.
+func wantSamples(t *testing.T, exposition string, samples []sample) {
+	t.Helper()
+	for _, s := range samples {
+		if !hasSample(exposition, s.series, s.value) {
+			t.Errorf("/metrics lacks %s %s", s.series, s.value)
+		}
+	}
+}
+
 // hasSample reports whether the exposition has a sample line that starts with
 // name{labels} (labels sorted by name, as the text format writes them) and
 // carries value.
