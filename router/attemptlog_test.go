@@ -1,11 +1,9 @@
 package router
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -22,12 +20,7 @@ func attempts(t *testing.T, js jetstream.JetStream, route, outgoing string, want
 }
 
 func TestEveryAttemptIsLoggedWithStatusErrorAndTheStartOfTheAnswer(t *testing.T) {
-	js := startJS(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: bus.LogStream, Subjects: []string{"log.>"}}); err != nil {
-		t.Fatal(err)
-	}
+	js := startJSWithLog(t)
 	long := strings.Repeat("e", 3000)
 	rc := newReceiver(t, func(n int, _ arrival, w http.ResponseWriter) {
 		if n == 0 {
@@ -44,9 +37,7 @@ func TestEveryAttemptIsLoggedWithStatusErrorAndTheStartOfTheAnswer(t *testing.T)
 	m.Header.Set("ce-id", "req9-orders-0")
 	m.Header.Set("ce-requestid", "req9")
 	m.Header.Set("content-type", "application/json")
-	if _, err := js.PublishMsg(ctx, m); err != nil {
-		t.Fatal(err)
-	}
+	publishMsg(t, js, m)
 	rc.wait(t, 2)
 	got := attempts(t, js, "r", "erp", 2)
 	tests := []struct {
@@ -71,12 +62,7 @@ func TestEveryAttemptIsLoggedWithStatusErrorAndTheStartOfTheAnswer(t *testing.T)
 }
 
 func TestAnAttemptWithoutAnswerIsLoggedWithStatusZero(t *testing.T) {
-	js := startJS(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: bus.LogStream, Subjects: []string{"log.>"}}); err != nil {
-		t.Fatal(err)
-	}
+	js := startJSWithLog(t)
 	rc := newReceiver(t, nil)
 	url := rc.URL
 	rc.Close() // nothing listens there any more

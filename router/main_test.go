@@ -43,6 +43,19 @@ func startJS(t testing.TB) jetstream.JetStream {
 	return js
 }
 
+// startJSWithLog is startJS with the log stream of SPEC §9 too, where the
+// router writes its delivery attempts.
+func startJSWithLog(t testing.TB) jetstream.JetStream {
+	t.Helper()
+	js := startJS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: bus.LogStream, Subjects: []string{"log.>"}}); err != nil {
+		t.Fatalf("create stream %s: %v", bus.LogStream, err)
+	}
+	return js
+}
+
 // testConfig is one incoming "orders", one route "r" to the given outgoing.
 func testConfig(rt configs.Route, outs ...configs.Outgoing) *configs.Config {
 	cfg := &configs.Config{
