@@ -192,6 +192,31 @@ func retryAfterOnce(status int, after string) func(int, arrival, http.ResponseWr
 	}
 }
 
+// heldReceiver is a receiver that answers its first request only once
+// release is closed, so that a delivery stays under way.
+func heldReceiver(t testing.TB) (rc *receiver, release chan struct{}) {
+	release = make(chan struct{})
+	return newReceiver(t, func(n int, _ arrival, _ http.ResponseWriter) {
+		if n == 0 {
+			<-release
+		}
+	}), release
+}
+
+// afterRelease asserts that what (Stop, Reload) has not returned on done
+// while the delivery heldReceiver holds is under way, then closes release
+// and returns what done then delivers.
+func afterRelease(t testing.TB, what string, done <-chan error, release chan struct{}) error {
+	t.Helper()
+	select {
+	case err := <-done:
+		t.Fatalf("%s returned (%v) while a delivery was under way", what, err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(release)
+	return <-done
+}
+
 // wait blocks until n requests arrived and returns them.
 func (rc *receiver) wait(t testing.TB, n int) []arrival {
 	t.Helper()
