@@ -194,20 +194,8 @@ func readStream(t *testing.T, natsURL, stream, subject string, want int) []task 
 func deadLetters(t *testing.T, natsURL, subject string, want int) []task {
 	t.Helper()
 	out := readStream(t, natsURL, "HOOKGATE_DLQ", subject, want)
-	nc, js := connectJS(t, natsURL)
-	defer nc.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s, err := js.Stream(ctx, "HOOKGATE_DLQ")
-	if err != nil {
-		t.Fatalf("stream HOOKGATE_DLQ: %v", err)
-	}
-	info, err := s.Info(ctx, jetstream.WithSubjectFilter("dlq.>"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if total := info.State.Msgs; total != uint64(want) {
-		t.Errorf("%d dead letters in HOOKGATE_DLQ, want %d (all on %s): %v", total, want, subject, info.State.Subjects)
+	if st := streamState(t, natsURL, "HOOKGATE_DLQ", "dlq.>"); st.Msgs != uint64(want) {
+		t.Errorf("%d dead letters in HOOKGATE_DLQ, want %d (all on %s): %v", st.Msgs, want, subject, st.Subjects)
 	}
 	return out
 }

@@ -20,21 +20,28 @@ type task struct {
 // in order: as many as the stream counts on subject now.
 func storedTasks(t *testing.T, natsURL, subject string) []task {
 	t.Helper()
+	stored := 0
+	for _, n := range streamState(t, natsURL, "HOOKGATE_TASKS", subject).Subjects {
+		stored += int(n)
+	}
+	return readStream(t, natsURL, "HOOKGATE_TASKS", subject, stored)
+}
+
+// streamState is the state of stream now, with its message count by
+// subject for the subjects filter matches.
+func streamState(t *testing.T, natsURL, stream, filter string) jetstream.StreamState {
+	t.Helper()
 	nc, js := connectJS(t, natsURL)
 	defer nc.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	stream, err := js.Stream(ctx, "HOOKGATE_TASKS")
+	s, err := js.Stream(ctx, stream)
 	if err != nil {
-		t.Fatalf("stream HOOKGATE_TASKS: %v", err)
+		t.Fatalf("stream %s: %v", stream, err)
 	}
-	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(subject))
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(filter))
 	if err != nil {
-		t.Fatalf("stream HOOKGATE_TASKS info on %s: %v", subject, err)
+		t.Fatalf("stream %s info on %s: %v", stream, filter, err)
 	}
-	stored := 0
-	for _, n := range info.State.Subjects {
-		stored += int(n)
-	}
-	return readStream(t, natsURL, "HOOKGATE_TASKS", subject, stored)
+	return info.State
 }
