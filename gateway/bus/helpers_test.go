@@ -71,11 +71,16 @@ func task(subject, msgID string, i int, body []byte) *nats.Msg {
 	return m
 }
 
-// publish adds msgs to one batch and waits for it.
+// publish adds msgs to one batch and waits for it, 10s at the most.
 func publish(t testing.TB, b *Bus, msgs ...*nats.Msg) (BatchResult, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	return publishBatch(ctx, b, msgs...)
+}
+
+// publishBatch adds msgs to one batch and waits for it.
+func publishBatch(ctx context.Context, b *Bus, msgs ...*nats.Msg) (BatchResult, error) {
 	bt := b.NewBatch()
 	for _, m := range msgs {
 		if err := bt.Add(ctx, m); err != nil {
