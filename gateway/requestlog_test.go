@@ -69,6 +69,9 @@ func TestRequestLogMasksSecretsAndKeepsBodyStatusAndTasks(t *testing.T) {
 	}}
 	s, js := logServer(t, wh, func(cfg *configs.Config) {
 		cfg.AuthProfiles = []configs.AuthProfile{{Name: "p", ClientSecret: "oauth-client-secret"}}
+		// Secrets of every part count, as configs.Secrets lists them.
+		cfg.NATS.Embedded.Auth.Token = "embedded-auth-token"
+		cfg.Outgoing = []configs.Outgoing{{Name: "o", Headers: []configs.KeyValue{{Key: "X-Api-Key", Value: "outgoing-api-key"}}}}
 	})
 	body := []byte(`{"items":[{"a":1},{"a":2}]}`)
 	h := http.Header{
@@ -79,6 +82,8 @@ func TestRequestLogMasksSecretsAndKeepsBodyStatusAndTasks(t *testing.T) {
 		"Cookie":              {"a=b"},
 		"X-Echo":              {"oauth-client-secret", "plain"},
 		"X-Embedded":          {"prefix admin-token-value suffix"},
+		"X-Nats":              {"embedded-auth-token"},
+		"X-Forwarded-Key":     {"outgoing-api-key"},
 	}
 	if rec := serve(s, http.MethodPost, "/webhooks/gh", body, h); rec.Code != 200 {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
@@ -89,7 +94,7 @@ func TestRequestLogMasksSecretsAndKeepsBodyStatusAndTasks(t *testing.T) {
 	}
 	es := loggedEntries(t, js, "gh", 2)
 	raw, _ := json.Marshal(es)
-	for _, secret := range []string{"gh-hmac-secret", "alumio-secret", "oauth-client-secret", "admin-token-value", "Bearer abc", "a=b", hmacHex("gh-hmac-secret", body)} {
+	for _, secret := range []string{"gh-hmac-secret", "alumio-secret", "oauth-client-secret", "admin-token-value", "embedded-auth-token", "outgoing-api-key", "Bearer abc", "a=b", hmacHex("gh-hmac-secret", body)} {
 		if bytes.Contains(raw, []byte(secret)) {
 			t.Errorf("%q shows in the request log: %s", secret, raw)
 		}
