@@ -184,7 +184,13 @@ func (r result) json(t *testing.T, v any) {
 	}
 }
 
+// do sends one request with the headers given ("Name: value").
 func do(t *testing.T, method, url, body string, header ...string) result {
+	t.Helper()
+	return send(t, newRequest(t, method, url, body, header...))
+}
+
+func newRequest(t *testing.T, method, url, body string, header ...string) *http.Request {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
@@ -194,9 +200,15 @@ func do(t *testing.T, method, url, body string, header ...string) result {
 		k, v, _ := strings.Cut(h, ": ")
 		req.Header.Set(k, v)
 	}
+	return req
+}
+
+// send sends req and reads the answer.
+func send(t *testing.T, req *http.Request) result {
+	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
