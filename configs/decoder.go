@@ -441,25 +441,34 @@ func (d *decoder) headers(p *[]KeyValue) setter { return d.keyValuesHiding(p, Se
 
 // keyValuesHiding decodes a map of strings; secret(key) says which values are secrets.
 func (d *decoder) keyValuesHiding(p *[]KeyValue, secret func(key string) bool) setter {
+	return entries(d, p, func(key string, v *yaml.Node, path string) (KeyValue, bool) {
+		var s string
+		var ok bool
+		if secret != nil && secret(key) {
+			d.hidden(func() { s, ok = d.scalar(v, path, "a string") })
+			d.secrets = append(d.secrets, s)
+		} else {
+			s, ok = d.scalar(v, path, "a string")
+		}
+		if !ok && isNull(d.resolve(v)) {
+			ok = true // {key: } means an empty value
+		}
+		return KeyValue{Key: key, Value: s}, ok
+	})
+}
+
+// entries decodes a mapping into one T a key, in the order written, and
+// records each key's line; entry decodes the value at path, false to
+// leave the key out.
+func entries[T any](d *decoder, p *[]T, entry func(key string, v *yaml.Node, path string) (T, bool)) setter {
 	return func(n *yaml.Node, path string) {
 		ps, _ := d.mapping(n, path)
-		out := make([]KeyValue, 0, len(ps))
+		out := make([]T, 0, len(ps))
 		for _, e := range ps {
 			kp := join(path, e.key)
 			d.lines[kp] = e.line
-			var s string
-			var ok bool
-			if secret != nil && secret(e.key) {
-				d.hidden(func() { s, ok = d.scalar(e.value, kp, "a string") })
-				d.secrets = append(d.secrets, s)
-			} else {
-				s, ok = d.scalar(e.value, kp, "a string")
-			}
-			if !ok && isNull(d.resolve(e.value)) {
-				ok = true // {key: } means an empty value
-			}
-			if ok {
-				out = append(out, KeyValue{Key: e.key, Value: s})
+			if t, ok := entry(e.key, e.value, kp); ok {
+				out = append(out, t)
 			}
 		}
 		*p = out

@@ -10,19 +10,11 @@ import (
 // keyJSON decodes a map of constants (transform set:), keeping key order and
 // holding every value as JSON. Strings are ${ENV}-expanded like any other.
 func (d *decoder) keyJSON(p *[]KeyJSON) setter {
-	return func(n *yaml.Node, path string) {
-		ps, _ := d.mapping(n, path)
-		out := make([]KeyJSON, 0, len(ps))
-		for _, e := range ps {
-			kp := join(path, e.key)
-			d.lines[kp] = e.line
-			var b bytes.Buffer
-			if d.writeJSON(&b, e.value, kp) {
-				out = append(out, KeyJSON{Key: e.key, JSON: b.Bytes()})
-			}
-		}
-		*p = out
-	}
+	return entries(d, p, func(key string, v *yaml.Node, path string) (KeyJSON, bool) {
+		var b bytes.Buffer
+		ok := d.writeJSON(&b, v, path)
+		return KeyJSON{Key: key, JSON: b.Bytes()}, ok
+	})
 }
 
 // writeJSON converts a YAML value to JSON; maps keep the order written.

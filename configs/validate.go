@@ -103,6 +103,25 @@ func (s nameSet) ref(v *validator, r ref, sub, kind, name string) {
 	}
 }
 
+// refList checks a list of references at r+key: each is a name of s (ref)
+// listed once, counting taken as listed before it; why follows the
+// message about a second listing.
+func (s nameSet) refList(v *validator, r ref, key, kind string, names, taken []string, why string) {
+	seen := map[string]bool{}
+	for _, name := range taken {
+		seen[name] = true
+	}
+	for i, name := range names {
+		sub := fmt.Sprintf("%s[%d]", key, i)
+		if seen[name] {
+			v.errorf(r, sub, "%q is listed twice%s", name, why)
+			continue
+		}
+		seen[name] = true
+		s.ref(v, r, sub, kind, name)
+	}
+}
+
 // maxNameLen bounds incoming, outgoing, route and auth profile names.
 const maxNameLen = 128
 

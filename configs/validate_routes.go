@@ -187,16 +187,7 @@ func (v *validator) route(r ref, rt *Route, incoming, outgoing nameSet) {
 	if len(rt.Outgoing) == 0 {
 		v.errorf(r, ".outgoing", "required; list one or more outgoing configurations (defined: %s)", definedList(outgoing.has, outgoing.order))
 	}
-	seen := map[string]bool{}
-	for i, name := range rt.Outgoing {
-		sub := fmt.Sprintf(".outgoing[%d]", i)
-		if seen[name] {
-			v.errorf(r, sub, "%q is listed twice", name)
-			continue
-		}
-		seen[name] = true
-		outgoing.ref(v, r, sub, "outgoing", name)
-	}
+	outgoing.refList(v, r, ".outgoing", "outgoing", rt.Outgoing, nil, "")
 	for i, c := range rt.Filter {
 		v.condition(ref{r.src, fmt.Sprintf("%s.filter[%d]", r.path, i)}, c)
 	}

@@ -275,6 +275,7 @@ func TestValidateRoutes(t *testing.T) {
     transform: [{map: {orderId: "-id"}}, {set: {source: erp}}, {rename: {orderId: id}}, {remove: [internalNotes]}]`), nil},
 		{"an undefined incoming is refused", strings.Replace(routeDoc(""), "incoming: in, outgoing", "incoming: erp, outgoing", 1), []string{`routes[0].incoming: "erp" is not defined; defined: in`}},
 		{"an undefined outgoing is refused", strings.Replace(routeDoc(""), "outgoing: [out]", "outgoing: [out, crm]", 1), []string{`routes[0].outgoing[1]: "crm" is not defined; defined: out`}},
+		{"an outgoing listed twice is refused", strings.Replace(routeDoc(""), "outgoing: [out]", "outgoing: [out, out]", 1), []string{`routes[0].outgoing[1]: "out" is listed twice`}},
 		{"a route without outgoing is refused", strings.Replace(routeDoc(""), "outgoing: [out]", "outgoing: []", 1), []string{"routes[0].outgoing: required"}},
 		{"a condition without operator is refused", routeDoc("filter: [{path: status}]"), []string{"t.yaml:4: routes[0].filter[0]: no operator; use exactly one of equals, not_equals, in, matches, exists, gt, lt"}},
 		{"a condition with two operators is refused", routeDoc("filter: [{path: n, gt: 1, lt: 5}]"), []string{"routes[0].filter[0]: 2 operators (gt, lt); use exactly one per condition"}},

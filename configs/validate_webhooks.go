@@ -14,16 +14,8 @@ var webhookMethods = []string{"POST", "PUT", "PATCH", "DELETE"}
 
 func (v *validator) webhook(r ref, w *Webhook, incoming nameSet) {
 	incoming.ref(v, r, ".incoming", "incoming", w.Incoming)
-	seen := map[string]bool{w.Incoming: true}
-	for i, name := range w.AdditionalIncoming {
-		sub := fmt.Sprintf(".additional_incoming[%d]", i)
-		if seen[name] {
-			v.errorf(r, sub, "%q is listed twice; each incoming configuration gets the request once", name)
-			continue
-		}
-		seen[name] = true
-		incoming.ref(v, r, sub, "incoming", name)
-	}
+	incoming.refList(v, r, ".additional_incoming", "incoming", w.AdditionalIncoming, []string{w.Incoming},
+		"; each incoming configuration gets the request once")
 	if len(w.Methods) == 0 {
 		v.errorf(r, ".methods", "empty; use one or more of %s", orList(webhookMethods))
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tidwall/gjson"
 	"go.uber.org/zap"
 
@@ -41,24 +42,25 @@ func measure(b *testing.B, fn func()) {
 	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 }
 
-// benchBus opens a Bus on a fresh in-process JetStream server: the broker's
-// CPU and allocations count as this process's.
-func benchBus(b *testing.B) *bus.Bus {
-	return openBenchBus(b, natstest.Start(b).ClientURL())
+// inProcessBus opens a Bus on a fresh in-process JetStream server: in a
+// benchmark, the broker's CPU and allocations count as this process's.
+func inProcessBus(tb testing.TB) *bus.Bus {
+	return openBus(tb, natstest.Start(tb).ClientURL())
 }
 
 // separateBus opens a Bus on a fresh broker in a child process: allocs/op
 // and cpu-ns/op are then the gateway's (nats.go client included) alone.
-func separateBus(b *testing.B) *bus.Bus {
-	return openBenchBus(b, separateBroker(b))
+func separateBus(tb testing.TB) *bus.Bus {
+	return openBus(tb, startBroker(tb))
 }
 
-func openBenchBus(b *testing.B, url string) *bus.Bus {
+// openBus opens a Bus on the NATS server at url, closed by tb.Cleanup.
+func openBus(tb testing.TB, url string) *bus.Bus {
 	bs, err := bus.Open(context.Background(), configs.NATS{URL: url, PublishTimeout: 5 * time.Second}, zap.NewNop())
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Cleanup(func() { _ = bs.Close(context.Background()) })
+	tb.Cleanup(func() { _ = bs.Close(context.Background()) })
 	return bs
 }
 
@@ -98,7 +100,7 @@ func json1KiB() []byte {
 // three handlers alike: compare CPU here, allocations in
 // BenchmarkIngestJSON1KiBSeparateBroker.
 func BenchmarkIngestJSON1KiB(b *testing.B) {
-	benchIngestJSON1KiB(b, benchBus)
+	benchIngestJSON1KiB(b, inProcessBus)
 }
 
 // BenchmarkIngestJSON1KiBSeparateBroker is BenchmarkIngestJSON1KiB with the
@@ -109,14 +111,28 @@ func BenchmarkIngestJSON1KiBSeparateBroker(b *testing.B) {
 	benchIngestJSON1KiB(b, separateBus)
 }
 
-func benchIngestJSON1KiB(b *testing.B, open func(*testing.B) *bus.Bus) {
+func benchIngestJSON1KiB(b *testing.B, open func(testing.TB) *bus.Bus) {
 	// A fresh server per run: no stream grows from the runs before.
 	b.Run("baseline", func(b *testing.B) { measure(b, jsonBaseline(b, open(b), false)) })
 	// The same baseline, publishing the SPEC §7 envelope (12 headers with
 	// Nats-Msg-Id): what JetStream itself costs for a task, so that the gap
 	// to hookgate is hookgate's own work.
 	b.Run("baseline-envelope", func(b *testing.B) { measure(b, jsonBaseline(b, open(b), true)) })
-	b.Run("hookgate", func(b *testing.B) { measure(b, jsonHookgate(b, open(b))) })
+	b.Run("hookgate", func(b *testing.B) { measure(b, jsonHookgate(b, open(b), nil)) })
+}
+
+// BenchmarkIngestJSON1KiBMetrics is BenchmarkIngestJSON1KiB's "hookgate"
+// case without and with metrics: the difference is what recording a
+// request costs on the hot path.
+func BenchmarkIngestJSON1KiBMetrics(b *testing.B) {
+	b.Run("off", func(b *testing.B) { measure(b, jsonHookgate(b, inProcessBus(b), nil)) })
+	b.Run("on", func(b *testing.B) {
+		m, err := NewMetrics(prometheus.NewRegistry())
+		if err != nil {
+			b.Fatal(err)
+		}
+		measure(b, jsonHookgate(b, inProcessBus(b), m))
+	})
 }
 
 // jsonBaseline returns one request of 1 KiB JSON to the baseline handler,
@@ -137,10 +153,11 @@ func jsonBaseline(b *testing.B, bs *bus.Bus, envelope bool) func() {
 }
 
 // jsonHookgate returns one request of 1 KiB JSON to hookgate's handler.
-func jsonHookgate(b *testing.B, bs *bus.Bus) func() {
+func jsonHookgate(b *testing.B, bs *bus.Bus, m *Metrics) func() {
 	s := benchServer(b, bs,
 		configs.Webhook{Name: "Orders", Identifier: "orders", Incoming: "orders", Methods: []string{"POST"}, MaxBody: 10 << 20},
 		configs.Incoming{Name: "orders", Parser: "json", ReadMethod: "full", OnEmpty: "reject", MaxItems: 100000, Subject: "tasks.orders", Type: "hookgate.orders"})
+	s.SetMetrics(m)
 	c := newIngestClient(b, s.Handler(), "/webhooks/orders", "application/json", json1KiB())
 	return func() { c.post(b) }
 }
@@ -252,13 +269,13 @@ func BenchmarkIngestXML2000Orders(b *testing.B) {
 	size := len(body) / orders
 	// A fresh server per run: no stream grows from the runs before.
 	b.Run("baseline", func(b *testing.B) {
-		measure(b, preSplit(b, benchBus(b), orders, size, false))
+		measure(b, preSplit(b, inProcessBus(b), orders, size, false))
 		b.ReportMetric(float64(orders*b.N)/b.Elapsed().Seconds(), "items/s")
 	})
 	// Pre-split items with the SPEC §7 envelope: JetStream's own cost of
 	// storing tasks (headers, de-duplication by Nats-Msg-Id).
 	b.Run("baseline-envelope", func(b *testing.B) {
-		measure(b, preSplit(b, benchBus(b), orders, size, true))
+		measure(b, preSplit(b, inProcessBus(b), orders, size, true))
 		b.ReportMetric(float64(orders*b.N)/b.Elapsed().Seconds(), "items/s")
 	})
 	// full parses the whole body before publishing; incremental publishes
@@ -270,7 +287,7 @@ func BenchmarkIngestXML2000Orders(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			b.SetBytes(int64(len(body)))
-			measure(b, xmlHookgate(b, benchBus(b), body, method))
+			measure(b, xmlHookgate(b, inProcessBus(b), body, method))
 			b.ReportMetric(float64(orders*b.N)/b.Elapsed().Seconds(), "items/s")
 		})
 	}

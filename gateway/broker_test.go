@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,6 +20,7 @@ import (
 
 	"github.com/hookgate/hookgate/configs"
 	"github.com/hookgate/hookgate/gateway/bus"
+	"github.com/hookgate/hookgate/test/syncbuf"
 )
 
 // brokerDirEnv, when set, makes this test binary a JetStream broker storing
@@ -101,22 +100,15 @@ func runBroker(dir string, in io.Reader, out, errOut io.Writer) int {
 	return 0
 }
 
-// separateBroker starts a JetStream broker in a child process (this test
-// binary re-executed with brokerDirEnv, storing in b.TempDir()) and returns
-// its client URL. The child is stopped in b.Cleanup: its stdin is closed,
+// startBroker starts a JetStream broker in a child process (this test
+// binary re-executed with brokerDirEnv, storing in tb.TempDir()) and returns
+// its client URL. The child is stopped in tb.Cleanup: its stdin is closed,
 // then it is waited for, then killed if it did not exit in time.
-func separateBroker(b *testing.B) string {
-	b.Helper()
-	return startBroker(b)
-}
-
-// startBroker is separateBroker for any test, so that a plain test can
-// prove the re-exec works.
 func startBroker(tb testing.TB) string {
 	tb.Helper()
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), brokerDirEnv+"="+tb.TempDir())
-	var stderr lockedBuffer
+	var stderr syncbuf.Buffer
 	cmd.Stderr = &stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -174,26 +166,7 @@ func startBroker(tb testing.TB) string {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer that exec's copying goroutine can write
-// while a failing benchmark reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-// TestRunBroker covers the broker side of separateBroker without a child
+// TestRunBroker covers the broker side of startBroker without a child
 // process: it prints a reachable URL and stops when its input closes.
 func TestRunBroker(t *testing.T) {
 	tests := []struct {
@@ -216,7 +189,7 @@ func TestRunBroker(t *testing.T) {
 			dir := tt.dir(t)
 			inR, inW := io.Pipe()
 			outR, outW := io.Pipe()
-			var errOut lockedBuffer
+			var errOut syncbuf.Buffer
 			code := make(chan int, 1)
 			go func() {
 				code <- runBroker(dir, inR, outW, &errOut)

@@ -19,8 +19,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/configs"
-	"github.com/hookgate/hookgate/gateway/bus"
-	"github.com/hookgate/hookgate/test/natstest"
 )
 
 // hostileStack is a gateway on a real JetStream with its metrics on a
@@ -36,12 +34,7 @@ type hostileStack struct {
 // incoming configurations the SPEC defaults that configs.Load would apply.
 func hostileServer(t *testing.T, cfg *configs.Config) *hostileStack {
 	t.Helper()
-	ns := natstest.Start(t)
-	bs, err := bus.Open(context.Background(), configs.NATS{URL: ns.ClientURL(), PublishTimeout: 5 * time.Second}, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = bs.Close(context.Background()) })
+	bs := inProcessBus(t)
 	cfg.Server.MaxBody = 4 << 20
 	cfg.NATS.PublishTimeout = 5 * time.Second
 	for i := range cfg.Webhooks {

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,11 +8,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookgate/hookgate/configs"
+	"github.com/hookgate/hookgate/test/natstest"
 )
 
 // postJSON sends body to /webhooks/<id> and returns the request id.
@@ -32,29 +31,10 @@ func postJSON(t *testing.T, s *Server, id, body string, header ...string) string
 	return rec.Header().Get("X-Request-Id")
 }
 
-// storedTasks reads the n tasks stored on subject, failing after 10s.
+// storedTasks reads the n tasks stored on subject.
 func storedTasks(t *testing.T, js jetstream.JetStream, subject string, n int) []jetstream.Msg {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := js.OrderedConsumer(ctx, "HOOKGATE_TASKS", jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var msgs []jetstream.Msg
-	for len(msgs) < n {
-		batch, err := c.Fetch(n-len(msgs), jetstream.FetchContext(ctx))
-		if err != nil {
-			t.Fatalf("fetch %s after %d of %d tasks: %v", subject, len(msgs), n, err)
-		}
-		for m := range batch.Messages() {
-			msgs = append(msgs, m)
-		}
-		if ctx.Err() != nil {
-			t.Fatalf("%d of %d tasks on %s", len(msgs), n, subject)
-		}
-	}
-	return msgs
+	return natstest.Read(t, js, "HOOKGATE_TASKS", subject, n)
 }
 
 // The message of a target is reused from request to request: a header one

@@ -47,11 +47,11 @@ func alternate(b *testing.B, block int, cs ...contender) {
 // one PublishMsgAsync, wait), the two alternating in blocks of 100 requests
 // on one in-process broker. Goal: hookgate/baseline-cpu at most 1.15.
 func BenchmarkIngestJSON1KiBRatio(b *testing.B) {
-	bs := benchBus(b)
+	bs := inProcessBus(b)
 	alternate(b, 100,
 		contender{"baseline", jsonBaseline(b, bs, false)},
 		contender{"envelope", jsonBaseline(b, bs, true)},
-		contender{"hookgate", jsonHookgate(b, bs)},
+		contender{"hookgate", jsonHookgate(b, bs, nil)},
 	)
 }
 
@@ -64,7 +64,7 @@ func BenchmarkIngestJSON1KiBRatio(b *testing.B) {
 func BenchmarkIngestXML2000OrdersRatio(b *testing.B) {
 	const orders = 2000
 	body := ordersXML(orders)
-	bs := benchBus(b)
+	bs := inProcessBus(b)
 	alternate(b, 1,
 		contender{"baseline", preSplit(b, bs, orders, len(body)/orders, false)},
 		contender{"envelope", preSplit(b, bs, orders, len(body)/orders, true)},

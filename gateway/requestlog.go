@@ -60,27 +60,7 @@ func newRedactor(wc configs.Webhook, cfg *configs.Config) *redactor {
 		}
 	}
 	if cfg != nil {
-		secret(cfg.Admin.Token, cfg.NATS.Password, cfg.NATS.Token)
-		for _, a := range cfg.AuthProfiles {
-			secret(a.Password, a.Token, a.Value, a.ClientSecret)
-		}
-		for _, o := range cfg.Outgoing {
-			if o.Signing != nil {
-				secret(o.Signing.AllSecrets()...)
-			}
-		}
-		for _, w := range cfg.Webhooks {
-			for _, p := range w.PreProcessors {
-				switch {
-				case p.HeaderSecret != nil:
-					secret(p.HeaderSecret.AllSecrets()...)
-				case p.BasicAuth != nil:
-					secret(p.BasicAuth.AllPasswords()...)
-				case p.HMAC != nil:
-					secret(p.HMAC.AllSecrets()...)
-				}
-			}
-		}
+		secret(cfg.Secrets()...) // configs knows which values are secrets
 	}
 	return r
 }

@@ -49,32 +49,9 @@ func json1KiB() []byte {
 func BenchmarkSplitJSON1KiB(b *testing.B) {
 	body := json1KiB()
 	for _, bc := range []struct{ name, pattern string }{{"whole", ""}, {"commits", "commits"}} {
-		s, err := New(configs.Incoming{Name: "b", Parser: "json", PatternToItems: bc.pattern}, testMaxBody)
-		if err != nil {
-			b.Fatal(err)
-		}
-		ctx := context.Background()
-		yield := func(Item) error { return nil }
-		b.Run(bc.name+"/bytes", func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetBytes(int64(len(body)))
-			for b.Loop() {
-				if err := s.SplitBytes(ctx, "application/json", body, yield); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-		b.Run(bc.name+"/reader", func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetBytes(int64(len(body)))
-			r := bytes.NewReader(body)
-			for b.Loop() {
-				r.Reset(body)
-				if err := s.Split(ctx, "application/json", r, yield); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+		in := configs.Incoming{Name: "b", Parser: "json", PatternToItems: bc.pattern}
+		b.Run(bc.name+"/bytes", func(b *testing.B) { benchSplit(b, in, "application/json", body, inMemory) })
+		b.Run(bc.name+"/reader", func(b *testing.B) { benchSplit(b, in, "application/json", body, fromReader) })
 	}
 }
 
@@ -88,9 +65,20 @@ func BenchmarkSplitXML2000Orders(b *testing.B) {
 	}
 }
 
-// benchSplitReader splits body from a reader with in's settings b.N times
-// and returns how many items came out in all.
+// How benchSplit hands a body over: Split on a reader, or SplitBytes.
+const (
+	fromReader = false
+	inMemory   = true
+)
+
+// benchSplitReader is benchSplit of an XML (or CSV) body from a reader.
 func benchSplitReader(b *testing.B, in configs.Incoming, body []byte) int {
+	return benchSplit(b, in, "application/xml", body, fromReader)
+}
+
+// benchSplit splits body with in's settings b.N times and returns how many
+// items came out in all.
+func benchSplit(b *testing.B, in configs.Incoming, ct string, body []byte, bytesInMemory bool) int {
 	s, err := New(in, testMaxBody)
 	if err != nil {
 		b.Fatal(err)
@@ -102,8 +90,13 @@ func benchSplitReader(b *testing.B, in configs.Incoming, body []byte) int {
 	b.SetBytes(int64(len(body)))
 	r := bytes.NewReader(body)
 	for b.Loop() {
-		r.Reset(body)
-		if err := s.Split(ctx, "application/xml", r, yield); err != nil {
+		if bytesInMemory {
+			err = s.SplitBytes(ctx, ct, body, yield)
+		} else {
+			r.Reset(body)
+			err = s.Split(ctx, ct, r, yield)
+		}
+		if err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -127,21 +120,8 @@ func BenchmarkGJSONGetBytes1KiB(b *testing.B) {
 // in memory (SplitBytes, the gateway's path for bodies up to 1 MiB), beside
 // BenchmarkSplitXML2000Orders's split from a reader.
 func BenchmarkSplitXML2000OrdersBytes(b *testing.B) {
-	body := ordersXMLBody(2000)
-	s, err := New(configs.Incoming{Name: "b", Parser: "xml", PatternToItems: "Orders.Order"}, testMaxBody)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx := context.Background()
-	n := 0
-	yield := func(Item) error { n++; return nil }
-	b.ReportAllocs()
-	b.SetBytes(int64(len(body)))
-	for b.Loop() {
-		if err := s.SplitBytes(ctx, "application/xml", body, yield); err != nil {
-			b.Fatal(err)
-		}
-	}
+	in := configs.Incoming{Name: "b", Parser: "xml", PatternToItems: "Orders.Order"}
+	n := benchSplit(b, in, "application/xml", ordersXMLBody(2000), inMemory)
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "items/s")
 }
 

@@ -34,17 +34,7 @@ func TestSplitForm(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := configs.Incoming{Name: "t", Parser: "form", PatternToItems: tt.pattern, Form: configs.FormOptions{JSONField: tt.field}}
-			res := splitBoth(t, in, "application/x-www-form-urlencoded", []byte(tt.body))
-			if tt.status != 0 {
-				wantErr(t, res.err, tt.status, tt.msg)
-				return
-			}
-			if res.err != nil {
-				t.Fatalf("error %v", res.err)
-			}
-			if !equalStrings(res.items, tt.want) {
-				t.Fatalf("items %q, want %q", res.items, tt.want)
-			}
+			wantSplit(t, splitBoth(t, in, "application/x-www-form-urlencoded", []byte(tt.body)), tt.want, tt.status, tt.msg)
 		})
 	}
 }

@@ -85,6 +85,23 @@ func splitBoth(t testing.TB, in configs.Incoming, ct string, body []byte) result
 	return a
 }
 
+// wantSplit checks res against a table row: with status set, a rejection
+// with that status and a message starting with msg; else exactly the items
+// want.
+func wantSplit(t testing.TB, res result, want []string, status int, msg string) {
+	t.Helper()
+	if status != 0 {
+		wantErr(t, res.err, status, msg)
+		return
+	}
+	if res.err != nil {
+		t.Fatalf("error %v", res.err)
+	}
+	if !equalStrings(res.items, want) {
+		t.Fatalf("items %q, want %q", res.items, want)
+	}
+}
+
 func sameError(a, b error) bool {
 	if a == nil || b == nil {
 		return a == nil && b == nil

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/hookgate/hookgate/configs"
+	"github.com/hookgate/hookgate/test/attack"
 )
 
 // TestMaxItemsBytesCountsEveryParserInBothModes: the items of one body may
@@ -63,24 +64,6 @@ func TestMaxItemsBytesDefaultsToFourMaxBodies(t *testing.T) {
 	}
 }
 
-// amplifyingCSV is a header of 50 names of 200 characters, then empty rows
-// (49 commas) up to size bytes: each 50-byte row becomes an item of 10 KB.
-func amplifyingCSV(size int) []byte {
-	var b bytes.Buffer
-	for i := range 50 {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, "%03d%s", i, strings.Repeat("h", 197))
-	}
-	b.WriteByte('\n')
-	row := strings.Repeat(",", 49) + "\n"
-	for b.Len()+len(row) <= size {
-		b.WriteString(row)
-	}
-	return b.Bytes()
-}
-
 // countingReader counts the bytes read through it.
 type countingReader struct {
 	r io.Reader
@@ -97,7 +80,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // a body whose items pass it is refused after reading about as much of it
 // as the limit allows, not all of it.
 func TestMaxItemsBytesStopsTheWalker(t *testing.T) {
-	body := amplifyingCSV(8 << 20)
+	body := attack.AmplifyingCSV(8 << 20)
 	const limit = 1 << 20
 	for _, method := range []string{"full", "incremental"} {
 		t.Run("csv "+method, func(t *testing.T) {
@@ -175,13 +158,11 @@ func TestWideCSVHeaderCostsFewBytesPerField(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var ms runtime.MemStats
-			runtime.ReadMemStats(&ms)
-			before := ms.TotalAlloc
-			err = s.SplitBytes(context.Background(), "", []byte(tc.body), func(Item) error { return nil })
-			runtime.ReadMemStats(&ms)
+			grown := allocatedBy(func() {
+				err = s.SplitBytes(context.Background(), "", []byte(tc.body), func(Item) error { return nil })
+			})
 			wantErr(t, err, tc.status, tc.msg)
-			if grown := ms.TotalAlloc - before; grown > tc.most {
+			if grown > tc.most {
 				t.Errorf("allocated %d MB for a 1 MiB header, want at most %d", grown>>20, tc.most>>20)
 			}
 		})
@@ -193,18 +174,27 @@ func TestWideCSVHeaderCostsFewBytesPerField(t *testing.T) {
 // allocated about 400 MB (the 200 MB of items and the copies of a growing
 // buffer); now it stops at the default 40 MiB of a 10 MiB max_body.
 func TestAmplifyingCSVCostsTheLimitNotTheExpansion(t *testing.T) {
-	body := amplifyingCSV(1_000_000)
+	body := attack.AmplifyingCSV(1_000_000)
 	s, err := New(configs.Incoming{Name: "t", Parser: "csv"}, testMaxBody)
 	if err != nil {
 		t.Fatal(err)
 	}
+	grown := allocatedBy(func() {
+		err = s.SplitBytes(context.Background(), "text/csv", body, func(Item) error { return nil })
+	})
+	wantErr(t, err, http.StatusRequestEntityTooLarge, "items exceed 41943040 bytes")
+	if grown > 48<<20 {
+		t.Errorf("allocated %d MB to refuse a 1 MB body; the items may total 40 MiB", grown>>20)
+	}
+}
+
+// allocatedBy is how many bytes f allocated. TotalAlloc counts every
+// goroutine's allocations: tests that use it do not run in parallel.
+func allocatedBy(f func()) uint64 {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	before := ms.TotalAlloc
-	err = s.SplitBytes(context.Background(), "text/csv", body, func(Item) error { return nil })
+	f()
 	runtime.ReadMemStats(&ms)
-	wantErr(t, err, http.StatusRequestEntityTooLarge, "items exceed 41943040 bytes")
-	if grown := ms.TotalAlloc - before; grown > 48<<20 {
-		t.Errorf("allocated %d MB to refuse a 1 MB body; the items may total 40 MiB", grown>>20)
-	}
+	return ms.TotalAlloc - before
 }

@@ -54,17 +54,7 @@ func TestSplitJSON(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := splitBoth(t, configs.Incoming{Name: "t", Parser: "json", PatternToItems: tt.pattern}, "application/json", []byte(tt.body))
-			if tt.status != 0 {
-				wantErr(t, res.err, tt.status, tt.msg)
-				return
-			}
-			if res.err != nil {
-				t.Fatalf("error %v", res.err)
-			}
-			if !equalStrings(res.items, tt.want) {
-				t.Fatalf("items %q, want %q", res.items, tt.want)
-			}
+			wantSplit(t, splitBoth(t, configs.Incoming{Name: "t", Parser: "json", PatternToItems: tt.pattern}, "application/json", []byte(tt.body)), tt.want, tt.status, tt.msg)
 		})
 	}
 }

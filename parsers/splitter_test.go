@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -254,35 +255,39 @@ func TestItemsAreNotReused(t *testing.T) {
 func TestConcurrentSplitsShareOneSplitter(t *testing.T) {
 	for _, method := range []string{"full", "incremental"} {
 		s, _ := New(configs.Incoming{Name: "t", Parser: "json", ReadMethod: method, PatternToItems: "a"}, testMaxBody)
-		errs := make(chan error, 16)
-		for g := range 16 {
-			go func() {
-				want := strings.Repeat("x", g)
-				body := `{"a":["` + want + `","` + want + `"]}`
-				var err error
-				for range 200 {
-					n := 0
-					err = s.Split(context.Background(), "", strings.NewReader(body), func(it Item) error {
-						if string(it.Data) != `"`+want+`"` {
-							return errors.New("item of another request: " + string(it.Data))
-						}
-						n++
-						return nil
-					})
-					if err == nil && n != 2 {
-						err = errors.New("wrong item count")
-					}
-					if err != nil {
-						break
-					}
+		splitConcurrently(t, method, s, 16, func(g int) (string, []string) {
+			want := strings.Repeat("x", g)
+			return `{"a":["` + want + `","` + want + `"]}`, []string{`"` + want + `"`, `"` + want + `"`}
+		})
+	}
+}
+
+// splitConcurrently splits the bodies of n requests at once through s,
+// each 200 times, and fails t unless every split gives its own items.
+// request(g) is the body of request g and its items.
+func splitConcurrently(t *testing.T, method string, s *Splitter, n int, request func(g int) (body string, items []string)) {
+	t.Helper()
+	errs := make(chan error, n)
+	for g := range n {
+		go func() {
+			body, want := request(g)
+			for range 200 {
+				var got []string
+				err := s.Split(context.Background(), "", strings.NewReader(body), func(it Item) error { got = append(got, string(it.Data)); return nil })
+				if err == nil && !equalStrings(got, want) {
+					err = fmt.Errorf("items %q, want %q", got, want)
 				}
-				errs <- err
-			}()
-		}
-		for range 16 {
-			if err := <-errs; err != nil {
-				t.Fatalf("%s: %v", method, err)
+				if err != nil {
+					errs <- err
+					return
+				}
 			}
+			errs <- nil
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatalf("%s: %v", method, err)
 		}
 	}
 }

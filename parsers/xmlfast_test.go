@@ -159,29 +159,9 @@ func TestPooledXMLWalkerCarriesNothingOver(t *testing.T) {
 func TestConcurrentXMLSplitsShareOneSplitter(t *testing.T) {
 	for _, method := range []string{"full", "incremental"} {
 		s, _ := New(configs.Incoming{Name: "t", Parser: "xml", ReadMethod: method, PatternToItems: "r.a"}, testMaxBody)
-		errs := make(chan error, 8)
-		for g := range 8 {
-			go func() {
-				body := fmt.Sprintf(`<r><a k%d="%d"><n%d>v%d</n%d></a><a k%d="%d"/></r>`, g, g, g, g, g, g, g)
-				want := []string{fmt.Sprintf(`{"-k%d":"%d","n%d":"v%d"}`, g, g, g, g), fmt.Sprintf(`{"-k%d":"%d"}`, g, g)}
-				for range 200 {
-					var got []string
-					err := s.Split(context.Background(), "", strings.NewReader(body), func(it Item) error { got = append(got, string(it.Data)); return nil })
-					if err == nil && !equalStrings(got, want) {
-						err = fmt.Errorf("items %q, want %q", got, want)
-					}
-					if err != nil {
-						errs <- err
-						return
-					}
-				}
-				errs <- nil
-			}()
-		}
-		for range 8 {
-			if err := <-errs; err != nil {
-				t.Fatalf("%s: %v", method, err)
-			}
-		}
+		splitConcurrently(t, method, s, 8, func(g int) (string, []string) {
+			return fmt.Sprintf(`<r><a k%d="%d"><n%d>v%d</n%d></a><a k%d="%d"/></r>`, g, g, g, g, g, g, g),
+				[]string{fmt.Sprintf(`{"-k%d":"%d","n%d":"v%d"}`, g, g, g, g), fmt.Sprintf(`{"-k%d":"%d"}`, g, g)}
+		})
 	}
 }

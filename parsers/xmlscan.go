@@ -284,29 +284,18 @@ func (s *xmlScanner) spaceMore() {
 func (s *xmlScanner) skipComment() error {
 	s.mark = -1
 	s.pos += 2
-	for {
-		if !s.more() {
-			return s.eofErr()
-		}
-		i := bytes.IndexByte(s.buf[s.pos:], '-')
-		if i < 0 {
-			s.pos = len(s.buf)
-			continue
-		}
-		s.pos += i
-		if s.has("--") {
-			s.pos += 2
-			if !s.more() {
-				return s.eofErr()
-			}
-			if s.buf[s.pos] != '>' {
-				return s.fail(`invalid sequence "--" not allowed in comments`)
-			}
-			s.pos++
-			return nil
-		}
-		s.pos++
+	if err := s.seek("--"); err != nil {
+		return err
 	}
+	s.pos += 2
+	if !s.more() {
+		return s.eofErr()
+	}
+	if s.buf[s.pos] != '>' {
+		return s.fail(`invalid sequence "--" not allowed in comments`)
+	}
+	s.pos++
+	return nil
 }
 
 // skipPI skips <?target ...?>. The XML declaration was read before scanning.
@@ -316,18 +305,27 @@ func (s *xmlScanner) skipPI() error {
 	if _, err := s.scanName("processing instruction target", nameCheck); err != nil {
 		return err
 	}
+	if err := s.seek("?>"); err != nil {
+		return err
+	}
+	s.pos += 2
+	return nil
+}
+
+// seek moves pos to the next occurrence of p, refilling as it goes, for
+// the skips that keep nothing (each refill may drop what was passed).
+func (s *xmlScanner) seek(p string) error {
 	for {
 		if !s.more() {
 			return s.eofErr()
 		}
-		i := bytes.IndexByte(s.buf[s.pos:], '?')
+		i := bytes.IndexByte(s.buf[s.pos:], p[0])
 		if i < 0 {
 			s.pos = len(s.buf)
 			continue
 		}
 		s.pos += i
-		if s.has("?>") {
-			s.pos += 2
+		if s.has(p) {
 			return nil
 		}
 		s.pos++
@@ -369,11 +367,8 @@ func (s *xmlScanner) skipDirective() error {
 			}
 			// A comment inside a directive ends at the first -->.
 			s.pos += 4
-			for !s.has("-->") {
-				if !s.more() {
-					return s.eofErr()
-				}
-				s.pos++
+			if err := s.seek("-->"); err != nil {
+				return err
 			}
 			s.pos += 2 // the loop's s.pos++ passes the final >
 		}

@@ -1,51 +1,26 @@
 package router
 
 import (
-	"context"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookgate/hookgate/configs"
 	"github.com/hookgate/hookgate/gateway/bus"
+	"github.com/hookgate/hookgate/test/natstest"
 )
 
 // attempts reads want entries of log.deliveries.<route>.<outgoing>.
 func attempts(t *testing.T, js jetstream.JetStream, route, outgoing string, want int) []bus.AttemptLogEntry {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	c, err := js.OrderedConsumer(ctx, bus.LogStream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{bus.AttemptLogSubject(route, outgoing)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []bus.AttemptLogEntry
-	for len(out) < want {
-		m, err := c.Next(jetstream.FetchMaxWait(15 * time.Second))
-		if err != nil {
-			t.Fatalf("%d of %d attempt entries: %v", len(out), want, err)
-		}
-		var e bus.AttemptLogEntry
-		if err := json.Unmarshal(m.Data(), &e); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, e)
-	}
-	return out
+	return natstest.ReadJSON[bus.AttemptLogEntry](t, js, bus.LogStream, bus.AttemptLogSubject(route, outgoing), want)
 }
 
 func TestEveryAttemptIsLoggedWithStatusErrorAndTheStartOfTheAnswer(t *testing.T) {
-	js := startJS(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: bus.LogStream, Subjects: []string{"log.>"}}); err != nil {
-		t.Fatal(err)
-	}
+	js := startJSWithLog(t)
 	long := strings.Repeat("e", 3000)
 	rc := newReceiver(t, func(n int, _ arrival, w http.ResponseWriter) {
 		if n == 0 {
@@ -62,9 +37,7 @@ func TestEveryAttemptIsLoggedWithStatusErrorAndTheStartOfTheAnswer(t *testing.T)
 	m.Header.Set("ce-id", "req9-orders-0")
 	m.Header.Set("ce-requestid", "req9")
 	m.Header.Set("content-type", "application/json")
-	if _, err := js.PublishMsg(ctx, m); err != nil {
-		t.Fatal(err)
-	}
+	publishMsg(t, js, m)
 	rc.wait(t, 2)
 	got := attempts(t, js, "r", "erp", 2)
 	tests := []struct {
@@ -89,12 +62,7 @@ func TestEveryAttemptIsLoggedWithStatusErrorAndTheStartOfTheAnswer(t *testing.T)
 }
 
 func TestAnAttemptWithoutAnswerIsLoggedWithStatusZero(t *testing.T) {
-	js := startJS(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: bus.LogStream, Subjects: []string{"log.>"}}); err != nil {
-		t.Fatal(err)
-	}
+	js := startJSWithLog(t)
 	rc := newReceiver(t, nil)
 	url := rc.URL
 	rc.Close() // nothing listens there any more

@@ -101,11 +101,11 @@ func sendOnce(t *testing.T, out configs.Outgoing, p *configs.AuthProfile, body s
 	var creds *credentials
 	if p != nil {
 		var err error
-		if creds, err = newCredentials(*p, withDefaults(out)); err != nil {
+		if creds, err = newCredentials(*p, out.WithDefaults()); err != nil {
 			t.Fatalf("credentials: %v", err)
 		}
 	}
-	d, err := newDestination(withDefaults(out), creds, "test", 2)
+	d, err := newDestination(out.WithDefaults(), creds, "test", 2)
 	if err != nil {
 		t.Fatalf("destination: %v", err)
 	}

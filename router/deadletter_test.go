@@ -30,15 +30,7 @@ func encodedHeaderLen(h nats.Header) int {
 // the task's headers come to want bytes.
 func bigTask(t *testing.T, subject, id, body, header string, want int) *nats.Msg {
 	t.Helper()
-	m := nats.NewMsg(subject)
-	m.Data = []byte(body)
-	m.Header.Set("ce-specversion", "1.0")
-	m.Header.Set("ce-id", id)
-	m.Header.Set("ce-type", "hookgate.orders")
-	m.Header.Set("ce-source", "/webhooks/orders")
-	m.Header.Set("ce-incoming", "orders")
-	m.Header.Set("content-type", "application/json")
-	m.Header.Set(nats.MsgIdHdr, "orders/orders/"+id)
+	m := taskMsg(subject, id, body)
 	m.Header.Set(header, "")
 	m.Header.Set(header, strings.Repeat("b", want-encodedHeaderLen(m.Header)))
 	if n := encodedHeaderLen(m.Header); n != want {
@@ -47,12 +39,17 @@ func bigTask(t *testing.T, subject, id, body, header string, want int) *nats.Msg
 	return m
 }
 
-func publishMsg(t *testing.T, js jetstream.JetStream, m *nats.Msg) {
+// nextTaskGoesThrough asserts that the ordered pair r → o delivers the
+// next task after a dead one, leaving deadLetters in the DLQ.
+func nextTaskGoesThrough(t *testing.T, js jetstream.JetStream, rc *receiver, deadLetters uint64) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if _, err := js.PublishMsg(ctx, m); err != nil {
-		t.Fatalf("publish %s: %v", m.Header.Get("ce-id"), err)
+	publishTask(t, js, "tasks.orders", "req-orders-1", `{"status":"ok"}`)
+	if a := rc.wait(t, 1)[0]; a.body != `{"status":"ok"}` {
+		t.Errorf("next task delivered as %q", a.body)
+	}
+	settled(t, js, "r", "o")
+	if n := dlqCount(t, js); n != deadLetters {
+		t.Errorf("%d dead letters, want %d", n, deadLetters)
 	}
 }
 
@@ -128,14 +125,7 @@ func TestADeadLetterPastTheHeaderLimitIsStoredReduced(t *testing.T) {
 			}
 
 			// Acked: the ordered pair goes on with the next task.
-			publishTask(t, js, "tasks.orders", "req-orders-1", `{"status":"ok"}`)
-			if a := rc.wait(t, 1)[0]; a.body != `{"status":"ok"}` {
-				t.Errorf("next task delivered as %q", a.body)
-			}
-			settled(t, js, "r", "o")
-			if n := dlqCount(t, js); n != 1 {
-				t.Errorf("%d dead letters, want 1", n)
-			}
+			nextTaskGoesThrough(t, js, rc, 1)
 		})
 	}
 }
@@ -154,14 +144,7 @@ func TestATaskNoDeadLetterCanHoldIsTerminated(t *testing.T) {
 	task.Data = []byte(strings.Repeat("x", int(js.Conn().MaxPayload())-300-50))
 	publishMsg(t, js, task)
 
-	publishTask(t, js, "tasks.orders", "req-orders-1", `{"status":"ok"}`)
-	if a := rc.wait(t, 1)[0]; a.body != `{"status":"ok"}` {
-		t.Errorf("next task delivered as %q", a.body)
-	}
-	settled(t, js, "r", "o")
-	if n := dlqCount(t, js); n != 0 {
-		t.Errorf("%d dead letters, want none", n)
-	}
+	nextTaskGoesThrough(t, js, rc, 0)
 }
 
 func TestDeadLetterPublishErrorsAreTransientOnlyWhenWaitingHelps(t *testing.T) {

@@ -92,12 +92,7 @@ func TestRetries(t *testing.T) {
 
 func TestRetryAfterSetsTheNextDelay(t *testing.T) {
 	js := startJS(t)
-	rc := newReceiver(t, func(n int, _ arrival, w http.ResponseWriter) {
-		if n == 0 {
-			w.Header().Set("Retry-After", "2")
-			w.WriteHeader(http.StatusTooManyRequests)
-		}
-	})
+	rc := newReceiver(t, retryAfterOnce(http.StatusTooManyRequests, "2"))
 	out := testOutgoing("erp", rc.URL)
 	out.Retry.MaxInterval = 5 * time.Second
 	startRouter(t, testConfig(configs.Route{}, out), js)
@@ -110,12 +105,7 @@ func TestRetryAfterSetsTheNextDelay(t *testing.T) {
 
 func TestRetryAfterNeverAboveMaxInterval(t *testing.T) {
 	js := startJS(t)
-	rc := newReceiver(t, func(n int, _ arrival, w http.ResponseWriter) {
-		if n == 0 {
-			w.Header().Set("Retry-After", "3600")
-			w.WriteHeader(http.StatusServiceUnavailable)
-		}
-	})
+	rc := newReceiver(t, retryAfterOnce(http.StatusServiceUnavailable, "3600"))
 	startRouter(t, testConfig(configs.Route{}, testOutgoing("erp", rc.URL)), js) // max_interval 200ms
 	publishTask(t, js, "tasks.orders", "req-orders-0", `{}`)
 	rc.wait(t, 2) // fails (20s) if the hour were honoured

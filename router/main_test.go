@@ -43,6 +43,19 @@ func startJS(t testing.TB) jetstream.JetStream {
 	return js
 }
 
+// startJSWithLog is startJS with the log stream of SPEC §9 too, where the
+// router writes its delivery attempts.
+func startJSWithLog(t testing.TB) jetstream.JetStream {
+	t.Helper()
+	js := startJS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: bus.LogStream, Subjects: []string{"log.>"}}); err != nil {
+		t.Fatalf("create stream %s: %v", bus.LogStream, err)
+	}
+	return js
+}
+
 // testConfig is one incoming "orders", one route "r" to the given outgoing.
 func testConfig(rt configs.Route, outs ...configs.Outgoing) *configs.Config {
 	cfg := &configs.Config{
@@ -67,14 +80,14 @@ func testConfig(rt configs.Route, outs ...configs.Outgoing) *configs.Config {
 
 // testOutgoing is an outgoing to a local receiver with short, test-sized intervals.
 func testOutgoing(name, url string) configs.Outgoing {
-	return withDefaults(configs.Outgoing{
+	return configs.Outgoing{
 		Name:                 name,
 		URL:                  url,
 		Timeout:              2 * time.Second,
 		Concurrency:          4,
 		Retry:                configs.Retry{MaxAttempts: 5, InitialInterval: 50 * time.Millisecond, MaxInterval: 200 * time.Millisecond},
 		AllowPrivateNetworks: true,
-	})
+	}.WithDefaults()
 }
 
 // startRouter builds and starts a Router stopped by t.Cleanup.
@@ -105,6 +118,11 @@ func stopRouter(t testing.TB, r *Router) {
 // publishTask publishes a task as the gateway does: CloudEvents binary mode.
 func publishTask(t testing.TB, js jetstream.JetStream, subject, id, body string) {
 	t.Helper()
+	publishMsg(t, js, taskMsg(subject, id, body))
+}
+
+// taskMsg is the message of a task on subject with ce-id id.
+func taskMsg(subject, id, body string) *nats.Msg {
 	m := nats.NewMsg(subject)
 	m.Data = []byte(body)
 	m.Header.Set("ce-specversion", "1.0")
@@ -114,10 +132,16 @@ func publishTask(t testing.TB, js jetstream.JetStream, subject, id, body string)
 	m.Header.Set("ce-incoming", "orders")
 	m.Header.Set("content-type", "application/json")
 	m.Header.Set(nats.MsgIdHdr, "orders/orders/"+id)
+	return m
+}
+
+// publishMsg publishes m and waits for its ack.
+func publishMsg(t testing.TB, js jetstream.JetStream, m *nats.Msg) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if _, err := js.PublishMsg(ctx, m); err != nil {
-		t.Fatalf("publish %s: %v", id, err)
+		t.Fatalf("publish %s: %v", m.Header.Get("ce-id"), err)
 	}
 }
 
@@ -157,6 +181,42 @@ func newReceiver(t testing.TB, respond func(n int, a arrival, w http.ResponseWri
 	return rc
 }
 
+// retryAfterOnce answers the first request with status and Retry-After:
+// after, and every later one with 200.
+func retryAfterOnce(status int, after string) func(int, arrival, http.ResponseWriter) {
+	return func(n int, _ arrival, w http.ResponseWriter) {
+		if n == 0 {
+			w.Header().Set("Retry-After", after)
+			w.WriteHeader(status)
+		}
+	}
+}
+
+// heldReceiver is a receiver that answers its first request only once
+// release is closed, so that a delivery stays under way.
+func heldReceiver(t testing.TB) (rc *receiver, release chan struct{}) {
+	release = make(chan struct{})
+	return newReceiver(t, func(n int, _ arrival, _ http.ResponseWriter) {
+		if n == 0 {
+			<-release
+		}
+	}), release
+}
+
+// afterRelease asserts that what (Stop, Reload) has not returned on done
+// while the delivery heldReceiver holds is under way, then closes release
+// and returns what done then delivers.
+func afterRelease(t testing.TB, what string, done <-chan error, release chan struct{}) error {
+	t.Helper()
+	select {
+	case err := <-done:
+		t.Fatalf("%s returned (%v) while a delivery was under way", what, err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(release)
+	return <-done
+}
+
 // wait blocks until n requests arrived and returns them.
 func (rc *receiver) wait(t testing.TB, n int) []arrival {
 	t.Helper()
@@ -185,20 +245,10 @@ func (rc *receiver) count() int {
 	return len(rc.arrivals)
 }
 
-// nextDeadLetter returns the next message on subject in the DLQ stream.
+// nextDeadLetter returns the first message on subject in the DLQ stream.
 func nextDeadLetter(t testing.TB, js jetstream.JetStream, subject string) jetstream.Msg {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	c, err := js.OrderedConsumer(ctx, dlqStream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
-	if err != nil {
-		t.Fatalf("dlq consumer: %v", err)
-	}
-	m, err := c.Next(jetstream.FetchMaxWait(15 * time.Second))
-	if err != nil {
-		t.Fatalf("no dead letter on %s: %v", subject, err)
-	}
-	return m
+	return natstest.Read(t, js, dlqStream, subject, 1)[0]
 }
 
 // settled waits until the pair's consumer has nothing pending or unacked.

@@ -11,11 +11,6 @@ import (
 	"github.com/hookgate/hookgate/parsers"
 )
 
-// defaultMaxOutput bounds what transform and format xml may produce when
-// neither WithMaxPayload nor the NATS connection says more (nats-server's
-// default max_payload is 1MiB, hookgate's embedded one 8MiB).
-const defaultMaxOutput = 8 << 20
-
 // unreadable is a task a route cannot read or render: not JSON where a step
 // needs JSON, nested too deep, or an output too large. Its text names the
 // step and the reason; such a task is a dead letter at once (SPEC §11),

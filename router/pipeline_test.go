@@ -23,7 +23,7 @@ func testPair(t testing.TB, rt configs.Route, format string, limit int) *pair {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := withDefaults(configs.Outgoing{Name: "o", URL: "http://127.0.0.1/", Format: format})
+	out := configs.Outgoing{Name: "o", URL: "http://127.0.0.1/", Format: format}.WithDefaults()
 	return &pair{route: &route{name: "r", filter: f, transform: tr}, dest: &destination{cfg: out}, maxOutput: limit}
 }
 

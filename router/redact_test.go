@@ -1,7 +1,6 @@
 package router
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -10,9 +9,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookgate/hookgate/configs"
 	"github.com/hookgate/hookgate/gateway/bus"
@@ -153,12 +149,7 @@ func TestRedactedErrorKeepsItsCause(t *testing.T) {
 // log or the dead letter; a redirect to a host named after the token does
 // not either.
 func TestEchoedSecretsAreMaskedInTheAttemptLogAndTheDeadLetter(t *testing.T) {
-	js := startJS(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: bus.LogStream, Subjects: []string{"log.>"}}); err != nil {
-		t.Fatal(err)
-	}
+	js := startJSWithLog(t)
 	const token, key = "tok3n-echoed-back", "k3y/echoed<back>"
 	rc := newReceiver(t, func(n int, a arrival, w http.ResponseWriter) {
 		if n == 0 {

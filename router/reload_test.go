@@ -2,7 +2,6 @@ package router
 
 import (
 	"context"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -205,12 +204,7 @@ func TestRefusedReloadKeepsTheOldRouterDelivering(t *testing.T) {
 
 func TestReloadLetsDeliveriesUnderWayFinishAndLosesNothing(t *testing.T) {
 	js := startJS(t)
-	release := make(chan struct{})
-	rc := newReceiver(t, func(n int, _ arrival, _ http.ResponseWriter) {
-		if n == 0 {
-			<-release
-		}
-	})
+	rc, release := heldReceiver(t)
 	// One at a time: task-1 cannot reach the old Router while task-0 holds it.
 	old := testOutgoing("erp", rc.URL)
 	old.Concurrency = 1
@@ -227,13 +221,7 @@ func TestReloadLetsDeliveriesUnderWayFinishAndLosesNothing(t *testing.T) {
 	}()
 	// Published while the old Router stops: it waits in JetStream.
 	publishTask(t, js, "tasks.orders", "task-1", `{}`)
-	select {
-	case err := <-reloaded:
-		t.Fatalf("Reload returned (%v) while a delivery was under way", err)
-	case <-time.After(300 * time.Millisecond):
-	}
-	close(release)
-	if err := <-reloaded; err != nil {
+	if err := afterRelease(t, "Reload", reloaded, release); err != nil {
 		t.Fatal(err)
 	}
 	got := rc.wait(t, 2)

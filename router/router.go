@@ -126,7 +126,7 @@ func New(cfg *configs.Config, js jetstream.JetStream, log *zap.Logger, version s
 	}
 	outgoing := make(map[string]configs.Outgoing, len(cfg.Outgoing))
 	for _, o := range cfg.Outgoing {
-		outgoing[o.Name] = withDefaults(o)
+		outgoing[o.Name] = o.WithDefaults() // a Config built in code behaves like a loaded one
 	}
 
 	// Idle connections per destination: the sum of its pairs' concurrency.
@@ -222,7 +222,9 @@ func buildDestination(o configs.Outgoing, profiles map[string]configs.AuthProfil
 	return newDestination(o, creds, version, max(idle, 2))
 }
 
-// maxOutputOf is the output bound of transform and format xml.
+// maxOutputOf is the output bound of transform and format xml: maxPayload
+// (WithMaxPayload), else the NATS connection's, else the default of the
+// embedded server's max_payload (nats-server's own default is 1MiB).
 func maxOutputOf(maxPayload int64, js jetstream.JetStream) int {
 	if maxPayload <= 0 {
 		if nc := js.Conn(); nc != nil {
@@ -230,7 +232,7 @@ func maxOutputOf(maxPayload int64, js jetstream.JetStream) int {
 		}
 	}
 	if maxPayload <= 0 {
-		return defaultMaxOutput
+		maxPayload = int64(configs.Default().NATS.Embedded.MaxPayload)
 	}
 	return int(min(maxPayload, math.MaxInt32))
 }
@@ -250,39 +252,6 @@ func incomingSubject(in configs.Incoming) string {
 		return in.Subject
 	}
 	return bus.TaskSubject(in.Name)
-}
-
-// withDefaults fills the SPEC §6 defaults that configs.Load also applies, so
-// a Config built in code behaves the same as a loaded one.
-func withDefaults(o configs.Outgoing) configs.Outgoing {
-	if o.Method == "" {
-		o.Method = "POST"
-	}
-	if o.Format == "" {
-		o.Format = "json"
-	}
-	if o.RootElement == "" {
-		o.RootElement = "item"
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = 10 * time.Second
-	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = 8
-	}
-	if o.Retry.MaxAttempts <= 0 {
-		o.Retry.MaxAttempts = 12
-	}
-	if o.Retry.InitialInterval <= 0 {
-		o.Retry.InitialInterval = time.Second
-	}
-	if o.Retry.MaxInterval <= 0 {
-		o.Retry.MaxInterval = 15 * time.Minute
-	}
-	if o.Retry.MaxInterval < o.Retry.InitialInterval {
-		o.Retry.MaxInterval = o.Retry.InitialInterval
-	}
-	return o
 }
 
 // slotsOf is the in-flight limit of a pair: 1 when ordered.

@@ -12,25 +12,14 @@ import (
 
 func TestStopFinishesDeliveriesUnderWay(t *testing.T) {
 	js := startJS(t)
-	release := make(chan struct{})
-	rc := newReceiver(t, func(n int, _ arrival, w http.ResponseWriter) {
-		if n == 0 {
-			<-release
-		}
-	})
+	rc, release := heldReceiver(t)
 	r := startRouter(t, testConfig(configs.Route{}, testOutgoing("erp", rc.URL)), js)
 	publishTask(t, js, "tasks.orders", "req-orders-0", `{}`)
 	rc.wait(t, 1)
 
 	stopped := make(chan error, 1)
 	go func() { stopped <- r.Stop(context.Background()) }()
-	select {
-	case err := <-stopped:
-		t.Fatalf("Stop returned (%v) while a delivery was under way", err)
-	case <-time.After(200 * time.Millisecond):
-	}
-	close(release)
-	if err := <-stopped; err != nil {
+	if err := afterRelease(t, "Stop", stopped, release); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
 	settled(t, js, "r", "erp") // acked: not delivered again

@@ -12,15 +12,7 @@ import (
 
 // adminConfig is baseConfig with the admin listener on: its token and the
 // webhook's secret must never show in an admin answer.
-const adminConfig = `
-server: {listen: "127.0.0.1:0", shutdown_timeout: 10s}
-admin: {listen: "127.0.0.1:0", token: t0ken}
-log: {level: debug, format: json}
-nats:
-  url: ${TEST_NATS_URL:-}
-  embedded: {listen: "127.0.0.1:0", store_dir: "${TEST_STORE_DIR:-data/nats}"}
-  stream: {duplicates: 1m}
-  publish_timeout: 2s
+var adminConfig = withAdmin(baseConfig, "t0ken") + `
 incoming: [{name: items, parser: json}]
 webhooks:
   - name: Orders
@@ -28,6 +20,12 @@ webhooks:
     pre_processors:
       - header_secret: {header: X-Auth, secret: e2e-header-secret}
 `
+
+// withAdmin is config, built on baseConfig, with the admin listener on
+// behind token.
+func withAdmin(config, token string) string {
+	return strings.Replace(config, `admin: {listen: ""}`, `admin: {listen: "127.0.0.1:0", token: `+token+`}`, 1)
+}
 
 // adminURL is http://<the started line's admin field>.
 func adminURL(t *testing.T, hg *instance) string {
@@ -49,13 +47,22 @@ func adminURL(t *testing.T, hg *instance) string {
 // adminCall sends one admin request; token "" sends no Authorization.
 func adminCall(t *testing.T, method, url, token string) (int, string) {
 	t.Helper()
+	return adminSend(t, method, url, func(req *http.Request) {
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+	})
+}
+
+// adminSend sends one bodiless request that set prepares and returns the
+// answer's status and body.
+func adminSend(t *testing.T, method, url string, set func(*http.Request)) (int, string) {
+	t.Helper()
 	req, err := http.NewRequest(method, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
+	set(req)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)

@@ -11,11 +11,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/hookgate/hookgate/test/syncbuf"
 	"go.uber.org/goleak"
 )
 
@@ -60,29 +60,11 @@ nats:
 type instance struct {
 	t       *testing.T
 	cmd     *exec.Cmd
-	URL     string // http://127.0.0.1:PORT
-	NATSURL string // the embedded server's client URL
-	log     *syncBuffer
+	URL     string          // http://127.0.0.1:PORT
+	NATSURL string          // the embedded server's client URL
+	log     *syncbuf.Buffer // the process's output
 	exited  chan struct{}
 	exitErr error
-}
-
-// syncBuffer collects a process's output while tests read it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // writeConfig writes files (name → YAML) into a new directory and returns it.
@@ -104,7 +86,7 @@ func start(t *testing.T, path string, env ...string) *instance {
 	cmd := exec.Command(binary, "serve", "-c", path)
 	cmd.Env = append(os.Environ(), "TEST_STORE_DIR="+store)
 	cmd.Env = append(cmd.Env, env...)
-	inst := &instance{t: t, cmd: cmd, log: &syncBuffer{}, exited: make(chan struct{})}
+	inst := &instance{t: t, cmd: cmd, log: &syncbuf.Buffer{}, exited: make(chan struct{})}
 	pr, pw := io.Pipe()
 	cmd.Stderr = io.MultiWriter(inst.log, pw)
 	cmd.Stdout = inst.log

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookgate/hookgate/test/syncbuf"
 	"github.com/nats-io/nats.go"
 )
 
@@ -253,7 +254,7 @@ func tailShows(t *testing.T, hg *instance, natsURL, want string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	tail := exec.CommandContext(ctx, binary, "tail", "tasks.>", "--nats", natsURL)
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	tail.Stdout, tail.Stderr = out, out
 	if err := tail.Start(); err != nil {
 		t.Fatal(err)

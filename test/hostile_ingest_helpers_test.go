@@ -151,22 +151,3 @@ func wantBusyAnswer(t *testing.T, r response) {
 			r.Status, r.Raw, r.Header.Get("Retry-After"))
 	}
 }
-
-// amplifyingCSV is the reported attack: a header of 50 names of 200
-// characters, then rows of 49 commas up to size bytes; each 50-byte row
-// becomes an item of about 10 KB.
-func amplifyingCSV(size int) []byte {
-	var b strings.Builder
-	for i := range 50 {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, "%03d%s", i, strings.Repeat("h", 197))
-	}
-	b.WriteByte('\n')
-	row := strings.Repeat(",", 49) + "\n"
-	for b.Len()+len(row) <= size {
-		b.WriteString(row)
-	}
-	return []byte(b.String())
-}

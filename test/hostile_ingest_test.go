@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/hookgate/hookgate/test/attack"
 )
 
 // SPEC §11: a refusal that needs no body does not wait for it. Each
@@ -136,7 +138,7 @@ webhooks:
   - {name: Rows, incoming: rows}
   - {name: Stream, incoming: stream}
 `)}))
-	body := amplifyingCSV(1_000_000)
+	body := attack.AmplifyingCSV(1_000_000)
 	r := hg.post("rows", "text/csv", body)
 	if r.Status != http.StatusRequestEntityTooLarge || r.Body["error"] != "items exceed 41943040 bytes" || r.Body["published"] != nil {
 		t.Fatalf("full: %d %s, want 413 items exceed 41943040 bytes and nothing published", r.Status, r.Raw)

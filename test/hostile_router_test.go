@@ -173,20 +173,7 @@ routes:
 }
 
 // echoConfig has the admin API on, so that /api/v1/deliveries can be read.
-const echoConfig = `
-server: {listen: "127.0.0.1:0", shutdown_timeout: 10s}
-admin: {listen: "127.0.0.1:0", token: t0ken-echo}
-log: {level: debug, format: json}
-nats:
-  url: ${TEST_NATS_URL:-}
-  embedded: {listen: "127.0.0.1:0", store_dir: "${TEST_STORE_DIR:-data/nats}"}
-  stream: {duplicates: 1m}
-  publish_timeout: 2s
-webhooks:
-  - {name: Orders, identifier: orders, incoming: orders}
-incoming:
-  - {name: orders, parser: json, pattern_to_items: items}
-routes:
+var echoConfig = withAdmin(routerBase, "t0ken-echo") + `routes:
   - {name: echo, incoming: orders, outgoing: [echoer]}
 `
 

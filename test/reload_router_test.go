@@ -13,7 +13,7 @@ import (
 )
 
 // reloadRouterBase is routerBase with the admin API on.
-var reloadRouterBase = strings.Replace(routerBase, `admin: {listen: ""}`, `admin: {listen: "127.0.0.1:0", token: t0ken}`, 1)
+var reloadRouterBase = withAdmin(routerBase, "t0ken")
 
 // reloadRouterOutgoing is one outgoing to url that retries quickly.
 func reloadRouterOutgoing(name, url string) string {

@@ -11,15 +11,7 @@ import (
 // requestLogConfig is one logged webhook behind a header secret, routed to
 // a receiver; the admin token and the secret must never show in the log
 // or in the admin answers.
-const requestLogConfig = `
-server: {listen: "127.0.0.1:0", shutdown_timeout: 10s}
-admin: {listen: "127.0.0.1:0", token: t0ken-log}
-log: {level: debug, format: json}
-nats:
-  url: ${TEST_NATS_URL:-}
-  embedded: {listen: "127.0.0.1:0", store_dir: "${TEST_STORE_DIR:-data/nats}"}
-  stream: {duplicates: 1m}
-  publish_timeout: 2s
+var requestLogConfig = withAdmin(baseConfig, "t0ken-log") + `
 incoming:
   - {name: orders, parser: json, pattern_to_items: items}
 webhooks:

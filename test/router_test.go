@@ -5,7 +5,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -27,6 +26,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookgate/hookgate/configs"
+	"github.com/hookgate/hookgate/test/natstest"
 )
 
 // routerBase is one JSON webhook whose items (under "items") are the tasks
@@ -80,6 +80,17 @@ func newReceiver(t *testing.T, answer func(n int, d delivery, w http.ResponseWri
 	}))
 	t.Cleanup(r.Close)
 	return r
+}
+
+// retryAfterOnce answers the first request with status and Retry-After:
+// after, and every later one with 200.
+func retryAfterOnce(status int, after string) func(int, delivery, http.ResponseWriter) {
+	return func(n int, _ delivery, w http.ResponseWriter) {
+		if n == 0 {
+			w.Header().Set("Retry-After", after)
+			w.WriteHeader(status)
+		}
+	}
 }
 
 // next returns the next request, failing the test when none comes within d.
@@ -171,31 +182,9 @@ func readStream(t *testing.T, natsURL, stream, subject string, want int) []task 
 	t.Helper()
 	nc, js := connectJS(t, natsURL)
 	defer nc.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	s, err := js.Stream(ctx, stream)
-	if err != nil {
-		t.Fatalf("stream %s: %v", stream, err)
-	}
-	cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []task
-	for len(out) < want {
-		if ctx.Err() != nil {
-			t.Fatalf("%d of %d messages on %s in %s within 15s", len(out), want, subject, stream)
-		}
-		batch, err := cons.Fetch(want-len(out), jetstream.FetchMaxWait(500*time.Millisecond))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for m := range batch.Messages() {
-			out = append(out, task{Subject: m.Subject(), Header: m.Headers(), Data: m.Data()})
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
-			t.Fatal(err)
-		}
+	for _, m := range natstest.Read(t, js, stream, subject, want) {
+		out = append(out, task{Subject: m.Subject(), Header: m.Headers(), Data: m.Data()})
 	}
 	return out
 }
@@ -205,20 +194,8 @@ func readStream(t *testing.T, natsURL, stream, subject string, want int) []task 
 func deadLetters(t *testing.T, natsURL, subject string, want int) []task {
 	t.Helper()
 	out := readStream(t, natsURL, "HOOKGATE_DLQ", subject, want)
-	nc, js := connectJS(t, natsURL)
-	defer nc.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s, err := js.Stream(ctx, "HOOKGATE_DLQ")
-	if err != nil {
-		t.Fatalf("stream HOOKGATE_DLQ: %v", err)
-	}
-	info, err := s.Info(ctx, jetstream.WithSubjectFilter("dlq.>"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if total := info.State.Msgs; total != uint64(want) {
-		t.Errorf("%d dead letters in HOOKGATE_DLQ, want %d (all on %s): %v", total, want, subject, info.State.Subjects)
+	if st := streamState(t, natsURL, "HOOKGATE_DLQ", "dlq.>"); st.Msgs != uint64(want) {
+		t.Errorf("%d dead letters in HOOKGATE_DLQ, want %d (all on %s): %v", st.Msgs, want, subject, st.Subjects)
 	}
 	return out
 }
@@ -333,12 +310,7 @@ routes:
 
 func TestRouterWaitsRetryAfterOn429(t *testing.T) {
 	t.Parallel()
-	rcv := newReceiver(t, func(n int, _ delivery, w http.ResponseWriter) {
-		if n == 0 {
-			w.Header().Set("Retry-After", "2")
-			w.WriteHeader(http.StatusTooManyRequests)
-		}
-	})
+	rcv := newReceiver(t, retryAfterOnce(http.StatusTooManyRequests, "2"))
 	hg := start(t, writeConfig(t, map[string]string{"hookgate.yaml": routerBase + `
 outgoing:
   - name: limited
@@ -393,12 +365,7 @@ routes:
 
 func TestRouterRetryPendingAcrossARestartIsDelivered(t *testing.T) {
 	t.Parallel()
-	rcv := newReceiver(t, func(n int, _ delivery, w http.ResponseWriter) {
-		if n == 0 {
-			w.Header().Set("Retry-After", "3")
-			w.WriteHeader(http.StatusServiceUnavailable)
-		}
-	})
+	rcv := newReceiver(t, retryAfterOnce(http.StatusServiceUnavailable, "3"))
 	dir := writeConfig(t, map[string]string{"hookgate.yaml": routerBase + `
 outgoing:
   - name: erp

@@ -2,7 +2,6 @@ package test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -18,48 +17,31 @@ type task struct {
 }
 
 // storedTasks reads every task stored under subject in the tasks stream,
-// in order, from a fresh ordered consumer.
+// in order: as many as the stream counts on subject now.
 func storedTasks(t *testing.T, natsURL, subject string) []task {
 	t.Helper()
-	nc, err := nats.Connect(natsURL, nats.Timeout(10*time.Second))
-	if err != nil {
-		t.Fatalf("connect %s: %v", natsURL, err)
+	stored := 0
+	for _, n := range streamState(t, natsURL, "HOOKGATE_TASKS", subject).Subjects {
+		stored += int(n)
 	}
+	return readStream(t, natsURL, "HOOKGATE_TASKS", subject, stored)
+}
+
+// streamState is the state of stream now, with its message count by
+// subject for the subjects filter matches.
+func streamState(t *testing.T, natsURL, stream, filter string) jetstream.StreamState {
+	t.Helper()
+	nc, js := connectJS(t, natsURL)
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	stream, err := js.Stream(ctx, "HOOKGATE_TASKS")
+	s, err := js.Stream(ctx, stream)
 	if err != nil {
-		t.Fatalf("stream HOOKGATE_TASKS: %v", err)
+		t.Fatalf("stream %s: %v", stream, err)
 	}
-	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(filter))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("stream %s info on %s: %v", stream, filter, err)
 	}
-	info, err := cons.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := int(info.NumPending)
-	var out []task
-	for len(out) < want {
-		if ctx.Err() != nil {
-			t.Fatalf("read %d of %d tasks on %s within 10s", len(out), want, subject)
-		}
-		batch, err := cons.Fetch(want-len(out), jetstream.FetchMaxWait(2*time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for m := range batch.Messages() {
-			out = append(out, task{Subject: m.Subject(), Header: m.Headers(), Data: m.Data()})
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
-			t.Fatal(err)
-		}
-	}
-	return out
+	return info.State
 }

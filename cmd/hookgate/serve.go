@@ -27,10 +27,9 @@ func cmdServe(args []string, stderr io.Writer) error {
 	if *path == "" {
 		return fmt.Errorf("%w: serve needs -c PATH", errUsage)
 	}
-	cfg, err := configs.Load(*path)
+	cfg, err := loadConfig(*path, stderr)
 	if err != nil {
-		printProblems(stderr, err)
-		return errReported
+		return err
 	}
 	log, err := newLogger(cfg.Log, stderr)
 	if err != nil {

@@ -18,23 +18,28 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	if *path == "" {
 		return fmt.Errorf("%w: validate needs -c PATH", errUsage)
 	}
-	cfg, err := configs.Load(*path)
+	cfg, err := loadConfig(*path, stderr)
 	if err != nil {
-		printProblems(stderr, err)
-		return errReported
+		return err
 	}
 	fmt.Fprintln(stdout, cfg.Summary())
 	return nil
 }
 
-// printProblems writes one line per configuration problem.
-func printProblems(w io.Writer, err error) {
+// loadConfig loads the configuration at path. When it cannot, it writes
+// one line per problem to w and returns errReported.
+func loadConfig(path string, w io.Writer) (*configs.Config, error) {
+	cfg, err := configs.Load(path)
+	if err == nil {
+		return cfg, nil
+	}
 	var problems configs.Problems
 	if errors.As(err, &problems) {
 		for _, p := range problems {
 			fmt.Fprintln(w, p.String())
 		}
-		return
+	} else {
+		fmt.Fprintln(w, err)
 	}
-	fmt.Fprintln(w, err)
+	return nil, errReported
 }

@@ -144,6 +144,39 @@ type result struct {
 	Body   string
 }
 
+// apiCase is one bodiless request to the admin listener, its headers
+// "Name: value", and the answer it must get: status and, when errMsg is
+// set, the JSON error answer {"error": errMsg}.
+type apiCase struct {
+	name   string
+	method string
+	path   string
+	header []string
+	status int
+	errMsg string
+}
+
+// check sends c to the listener at base and checks the answer.
+func (c apiCase) check(t *testing.T, base string) result {
+	t.Helper()
+	r := do(t, c.method, base+c.path, "", c.header...)
+	if r.Status != c.status {
+		t.Fatalf("status %d, want %d: %s", r.Status, c.status, r.Body)
+	}
+	if c.errMsg == "" {
+		return r
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type %q, want application/json", ct)
+	}
+	var body struct{ Error string }
+	r.json(t, &body)
+	if body.Error != c.errMsg {
+		t.Errorf("error %q, want %q", body.Error, c.errMsg)
+	}
+	return r
+}
+
 func (r result) json(t *testing.T, v any) {
 	t.Helper()
 	if err := json.Unmarshal([]byte(r.Body), v); err != nil {
@@ -151,7 +184,13 @@ func (r result) json(t *testing.T, v any) {
 	}
 }
 
+// do sends one request with the headers given ("Name: value").
 func do(t *testing.T, method, url, body string, header ...string) result {
+	t.Helper()
+	return send(t, newRequest(t, method, url, body, header...))
+}
+
+func newRequest(t *testing.T, method, url, body string, header ...string) *http.Request {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
@@ -161,9 +200,15 @@ func do(t *testing.T, method, url, body string, header ...string) result {
 		k, v, _ := strings.Cut(h, ": ")
 		req.Header.Set(k, v)
 	}
+	return req
+}
+
+// send sends req and reads the answer.
+func send(t *testing.T, req *http.Request) result {
+	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
@@ -202,6 +247,20 @@ func eventually(t *testing.T, what string, ok func() bool) {
 		}
 	}
 	t.Fatalf("%s: not within 10s", what)
+}
+
+// sample is one line of /metrics: series is name{labels}, the labels
+// sorted by name as the text format writes them.
+type sample struct{ series, value string }
+
+// wantSamples checks that the exposition has every sample.
+func wantSamples(t *testing.T, exposition string, samples []sample) {
+	t.Helper()
+	for _, s := range samples {
+		if !hasSample(exposition, s.series, s.value) {
+			t.Errorf("/metrics lacks %s %s", s.series, s.value)
+		}
+	}
 }
 
 // hasSample reports whether the exposition has a sample line that starts with

@@ -3,7 +3,6 @@ package admin
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -44,24 +43,12 @@ func openLocalAdmin(t *testing.T, token string) (base *url.URL, reloads *atomic.
 // the address itself).
 func call(t *testing.T, base *url.URL, method, path, host string, header ...string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, base.String()+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	req := newRequest(t, method, base.String()+path, "", header...)
 	if host != "" {
 		req.Host = host
 	}
-	for _, h := range header {
-		k, v, _ := strings.Cut(h, ": ")
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(raw)
+	r := send(t, req)
+	return r.Status, r.Body
 }
 
 // SPEC §11: without a token, only loopback Host names are answered, on

@@ -45,15 +45,7 @@ func (s *Server) requests(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := []bus.RequestLogEntry{}
-	err = s.newest(r.Context(), bus.RequestLogSubject(id), limit, func(data []byte) bool {
-		var e bus.RequestLogEntry
-		if json.Unmarshal(data, &e) != nil {
-			return false
-		}
-		out = append(out, e)
-		return true
-	})
+	out, err := newestEntries(s, r.Context(), bus.RequestLogSubject(id), limit, func(bus.RequestLogEntry) bool { return true })
 	if err != nil {
 		return err
 	}
@@ -80,17 +72,8 @@ func (s *Server) deliveries(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := []bus.AttemptLogEntry{}
-	err = s.newest(r.Context(), subject, limit, func(data []byte) bool {
-		var e bus.AttemptLogEntry
-		if json.Unmarshal(data, &e) != nil {
-			return false
-		}
-		if (route != "" && e.Route != route) || (status == "delivered" && e.Error != "") || (status == "failed" && e.Error == "") {
-			return false
-		}
-		out = append(out, e)
-		return true
+	out, err := newestEntries(s, r.Context(), subject, limit, func(e bus.AttemptLogEntry) bool {
+		return (route == "" || e.Route == route) && (status != "delivered" || e.Error == "") && (status != "failed" || e.Error != "")
 	})
 	if err != nil {
 		return err
@@ -211,6 +194,21 @@ func (s *Server) newest(ctx context.Context, subject string, limit int, keep fun
 		return s.logUnavailable(err)
 	}
 	return nil // out of time: what was found is the answer
+}
+
+// newestEntries is newest for log entries of type T: those that decode and
+// that keep accepts, newest first, never nil.
+func newestEntries[T any](s *Server, ctx context.Context, subject string, limit int, keep func(T) bool) ([]T, error) {
+	out := []T{}
+	err := s.newest(ctx, subject, limit, func(data []byte) bool {
+		var e T
+		if json.Unmarshal(data, &e) != nil || !keep(e) {
+			return false
+		}
+		out = append(out, e)
+		return true
+	})
+	return out, err
 }
 
 // scan reads the log in order until visit returns false, nothing more is

@@ -82,14 +82,7 @@ func TestThePageIsServedWithoutTheTokenWithItsHeaders(t *testing.T) {
 func TestOtherPathsKeepTheAPIsAnswers(t *testing.T) {
 	s := startStack(t, webhooksConfig)
 	auth := "Authorization: Bearer " + testToken
-	for _, tc := range []struct {
-		name   string
-		method string
-		path   string
-		header []string
-		status int
-		errMsg string
-	}{
+	for _, tc := range []apiCase{
 		{"an unknown path is the JSON 404", "GET", "/nope", []string{auth}, 404, "not found"},
 		{"an unknown path without a token is still 401", "GET", "/nope", nil, 401, "missing admin token; send Authorization: Bearer <admin.token>"},
 		{"the shell is served on / only", "GET", "/page.html", []string{auth}, 404, "not found"},
@@ -99,18 +92,7 @@ func TestOtherPathsKeepTheAPIsAnswers(t *testing.T) {
 		{"the script refuses DELETE", "DELETE", "/page.js", nil, 405, "method not allowed; use GET"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := do(t, tc.method, s.admin.URL+tc.path, "", tc.header...)
-			if r.Status != tc.status {
-				t.Fatalf("status %d, want %d: %s", r.Status, tc.status, r.Body)
-			}
-			if ct := r.Header.Get("Content-Type"); ct != "application/json" {
-				t.Errorf("Content-Type %q, want application/json", ct)
-			}
-			var body struct{ Error string }
-			r.json(t, &body)
-			if body.Error != tc.errMsg {
-				t.Errorf("error %q, want %q", body.Error, tc.errMsg)
-			}
+			tc.check(t, s.admin.URL)
 		})
 	}
 }

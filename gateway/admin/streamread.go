@@ -22,32 +22,46 @@ func scanStream(ctx context.Context, st jetstream.Stream, cfg jetstream.OrderedC
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		wait := time.Second
-		if d, ok := ctx.Deadline(); ok {
-			wait = min(wait, max(time.Until(d), 10*time.Millisecond))
-		}
-		batch, err := c.Fetch(256, jetstream.FetchMaxWait(wait))
-		if err != nil {
+		more, err := scanBatch(ctx, c, visit)
+		if err != nil || !more {
 			return err
-		}
-		n := 0
-		for m := range batch.Messages() {
-			n++
-			meta, err := m.Metadata()
-			if err != nil {
-				continue
-			}
-			if !visit(m, meta) || meta.NumPending == 0 {
-				return nil
-			}
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
-			return err
-		}
-		if n == 0 {
-			return nil // nothing on the subject from there on
 		}
 	}
+}
+
+// scanBatch fetches one batch of c and hands it to visit; more is false
+// once visit stopped or nothing is left. The fetch runs under a context
+// of its own, cancelled on return: a batch left early would otherwise keep
+// nats.go's fetch goroutine and its inbox subscription until the pull
+// expires.
+func scanBatch(ctx context.Context, c jetstream.Consumer, visit func(jetstream.Msg, *jetstream.MsgMetadata) bool) (more bool, err error) {
+	wait := time.Second
+	if d, ok := ctx.Deadline(); ok {
+		wait = min(wait, max(time.Until(d), 10*time.Millisecond))
+	}
+	fetchCtx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	batch, err := c.Fetch(256, jetstream.FetchContext(fetchCtx))
+	if err != nil {
+		return false, err
+	}
+	n := 0
+	for m := range batch.Messages() {
+		n++
+		meta, err := m.Metadata()
+		if err != nil {
+			continue
+		}
+		if !visit(m, meta) || meta.NumPending == 0 {
+			return false, nil
+		}
+	}
+	// A pull that expired, by the server's answer or by fetchCtx's end, is
+	// not an error: what it found is the answer; the caller's ctx decides.
+	if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, fetchCtx.Err()) {
+		return false, err
+	}
+	return n > 0, nil // none: nothing on the subject from there on
 }
 
 // newestFirst calls keep on st's messages on filter from the newest back,

@@ -20,6 +20,7 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/hookgate/hookgate/configs"
+	"github.com/hookgate/hookgate/test/natstest"
 )
 
 func TestOpenExternalWithNKeyAndTLS(t *testing.T) {
@@ -64,7 +65,7 @@ func TestOpenExternalWithNKeyAndTLS(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := runServer(t, tt.opts)
+			s := natstest.Run(t, tt.opts)
 			tt.cfg.URL = s.ClientURL()
 			b, err := Open(testContext(t), tt.cfg, testLogger(t))
 			if tt.wantErr != "" {

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/hookgate/hookgate/configs"
+	"github.com/hookgate/hookgate/test/natstest"
 )
 
 func TestBatchCountsDuplicates(t *testing.T) {
@@ -119,7 +120,7 @@ func TestBatchAddTooLargeIsNotUnavailable(t *testing.T) {
 }
 
 func TestPublishWhenServerGoneFailsFast(t *testing.T) {
-	s := runServer(t, server.Options{})
+	s := natstest.Run(t, server.Options{})
 	b := openBus(t, configs.NATS{URL: s.ClientURL()})
 	s.Shutdown()
 	s.WaitForShutdown()
@@ -143,7 +144,7 @@ func TestPublishWhenServerGoneFailsFast(t *testing.T) {
 func TestReconnectAfterServerRestart(t *testing.T) {
 	core, logs := observer.New(zapcore.InfoLevel)
 	store := t.TempDir()
-	s := runServer(t, server.Options{StoreDir: store})
+	s := natstest.Run(t, server.Options{StoreDir: store})
 	port := s.Addr().(*net.TCPAddr).Port
 	b, err := Open(testContext(t), configs.NATS{URL: s.ClientURL()}, zap.New(core))
 	if err != nil {
@@ -157,7 +158,7 @@ func TestReconnectAfterServerRestart(t *testing.T) {
 	s.Shutdown()
 	s.WaitForShutdown()
 	eventually(t, "disconnect", func() bool { return !b.Ready() })
-	runServer(t, server.Options{StoreDir: store, Port: port})
+	natstest.Run(t, server.Options{StoreDir: store, Port: port})
 	eventually(t, "reconnect", b.Ready)
 
 	res, err := publish(t, b, task("tasks.restart", "", 1, []byte(`{"n":1}`)))
@@ -177,7 +178,7 @@ func TestReconnectAfterServerRestart(t *testing.T) {
 }
 
 func TestWaitEndsWhenServerGoesAwayMidFlight(t *testing.T) {
-	s := runServer(t, server.Options{})
+	s := natstest.Run(t, server.Options{})
 	b := openBus(t, configs.NATS{URL: s.ClientURL()})
 	// A subscriber that never acks keeps the publish in flight.
 	sub, err := b.Conn().SubscribeSync("other.silent")

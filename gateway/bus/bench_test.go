@@ -28,11 +28,7 @@ func BenchmarkPublishOne1KiB(b *testing.B) {
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
-				bt := bus.NewBatch()
-				if err := bt.Add(ctx, msg); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := bt.Wait(ctx); err != nil {
+				if _, err := publishBatch(ctx, bus, msg); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -84,13 +80,7 @@ func BenchmarkPublish2000Items(b *testing.B) {
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
-				bt := bus.NewBatch()
-				for _, m := range msgs {
-					if err := bt.Add(ctx, m); err != nil {
-						b.Fatal(err)
-					}
-				}
-				res, err := bt.Wait(ctx)
+				res, err := publishBatch(ctx, bus, msgs...)
 				if err != nil || res.Published != items {
 					b.Fatalf("Wait = %+v, %v", res, err)
 				}
@@ -112,11 +102,7 @@ func BenchmarkPublishOne1KiBParallel(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				msg := task("tasks.bench", "", 0, bytes.Repeat([]byte("x"), 1024))
 				for pb.Next() {
-					bt := bus.NewBatch()
-					if err := bt.Add(ctx, msg); err != nil {
-						b.Fatal(err)
-					}
-					if _, err := bt.Wait(ctx); err != nil {
+					if _, err := publishBatch(ctx, bus, msg); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -164,13 +150,7 @@ func BenchmarkBatchOverhead(b *testing.B) {
 					}
 				}
 				batch := func() {
-					bt := bus.NewBatch()
-					for _, m := range msgs {
-						if err := bt.Add(ctx, m); err != nil {
-							b.Fatal(err)
-						}
-					}
-					if _, err := bt.Wait(ctx); err != nil {
+					if _, err := publishBatch(ctx, bus, msgs...); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -30,15 +30,7 @@ import (
 // Retry-After, so the sender retries.
 var ErrUnavailable = errors.New("nats unavailable")
 
-// Defaults of SPEC §2, applied when a field of configs.NATS is zero so that
-// a hand-built config (tests, tools) behaves like a loaded one.
 const (
-	defaultMaxAge         = 168 * time.Hour
-	defaultDuplicates     = 2 * time.Minute
-	defaultPublishTimeout = 5 * time.Second
-	defaultMaxPayload     = 8 << 20
-	defaultStoreDir       = "data/nats"
-
 	// maxInFlight bounds unacknowledged publishes process-wide; beyond it
 	// Batch.Add blocks until acks free a slot (or its context ends).
 	maxInFlight = 8192
@@ -82,7 +74,8 @@ func Open(ctx context.Context, cfg configs.NATS, log *zap.Logger) (*Bus, error) 
 	if log == nil {
 		log = zap.NewNop()
 	}
-	cfg = withDefaults(cfg)
+	// A config built in code (tests, tools) behaves like a loaded one.
+	cfg = cfg.WithDefaults()
 	b := &Bus{
 		log:        log,
 		closed:     make(chan struct{}),
@@ -129,29 +122,6 @@ func Open(ctx context.Context, cfg configs.NATS, log *zap.Logger) (*Bus, error) 
 		return nil, err
 	}
 	return b, nil
-}
-
-func withDefaults(cfg configs.NATS) configs.NATS {
-	cfg.Stream.Name = TaskStream(cfg.Stream.Name)
-	if cfg.Stream.MaxAge == 0 {
-		cfg.Stream.MaxAge = defaultMaxAge
-	}
-	if cfg.Stream.Replicas == 0 {
-		cfg.Stream.Replicas = 1
-	}
-	if cfg.Stream.Duplicates == 0 {
-		cfg.Stream.Duplicates = defaultDuplicates
-	}
-	if cfg.PublishTimeout == 0 {
-		cfg.PublishTimeout = defaultPublishTimeout
-	}
-	if cfg.Embedded.MaxPayload == 0 {
-		cfg.Embedded.MaxPayload = defaultMaxPayload
-	}
-	if cfg.Embedded.StoreDir == "" {
-		cfg.Embedded.StoreDir = defaultStoreDir
-	}
-	return cfg
 }
 
 // connOptions are shared by embedded and external connections: reconnect

@@ -125,13 +125,13 @@ func TestOpenExternal(t *testing.T) {
 		{
 			name: "user and password",
 			server: func(t *testing.T) *server.Server {
-				return runServer(t, server.Options{Username: "hookgate", Password: password})
+				return natstest.Run(t, server.Options{Username: "hookgate", Password: password})
 			},
 			cfg: func(url string) configs.NATS { return configs.NATS{URL: url, User: "hookgate", Password: password} },
 		},
 		{
 			name:   "token",
-			server: func(t *testing.T) *server.Server { return runServer(t, server.Options{Authorization: token}) },
+			server: func(t *testing.T) *server.Server { return natstest.Run(t, server.Options{Authorization: token}) },
 			cfg:    func(url string) configs.NATS { return configs.NATS{URL: url, Token: token} },
 		},
 		{
@@ -142,21 +142,21 @@ func TestOpenExternal(t *testing.T) {
 		{
 			name: "wrong password is refused without showing it",
 			server: func(t *testing.T) *server.Server {
-				return runServer(t, server.Options{Username: "hookgate", Password: "other"})
+				return natstest.Run(t, server.Options{Username: "hookgate", Password: "other"})
 			},
 			cfg:     func(url string) configs.NATS { return configs.NATS{URL: url, User: "hookgate", Password: password} },
 			wantErr: true,
 		},
 		{
 			name:    "wrong token is refused without showing it",
-			server:  func(t *testing.T) *server.Server { return runServer(t, server.Options{Authorization: "other"}) },
+			server:  func(t *testing.T) *server.Server { return natstest.Run(t, server.Options{Authorization: "other"}) },
 			cfg:     func(url string) configs.NATS { return configs.NATS{URL: url, Token: token} },
 			wantErr: true,
 		},
 		{
 			name: "password in the url is not shown",
 			server: func(t *testing.T) *server.Server {
-				return runServer(t, server.Options{Username: "hookgate", Password: "other"})
+				return natstest.Run(t, server.Options{Username: "hookgate", Password: "other"})
 			},
 			cfg: func(url string) configs.NATS {
 				return configs.NATS{URL: strings.Replace(url, "//", "//hookgate:"+password+"@", 1)}
@@ -215,7 +215,7 @@ func TestStreamSettingsUpdatedOnReopen(t *testing.T) {
 }
 
 func TestOpenRejectsBadConfig(t *testing.T) {
-	occupied := runServer(t, server.Options{})
+	occupied := natstest.Run(t, server.Options{})
 	tests := []struct {
 		name    string
 		cfg     configs.NATS

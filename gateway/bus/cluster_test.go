@@ -44,31 +44,12 @@ func startCluster(t *testing.T) []*server.Server {
 	}
 	servers := make([]*server.Server, 3)
 	for i := range servers {
-		s, err := server.NewServer(&server.Options{
+		// Ready means listening: the routes connect while the others start.
+		servers[i] = natstest.Run(t, server.Options{
 			ServerName: fmt.Sprintf("n%d", i),
-			Host:       "127.0.0.1",
-			Port:       server.RANDOM_PORT,
-			JetStream:  true,
-			StoreDir:   t.TempDir(),
-			NoLog:      true,
-			NoSigs:     true,
 			Cluster:    server.ClusterOpts{Name: "hookgate-test", Host: "127.0.0.1", Port: routes[i]},
 			Routes:     server.RoutesFromStr(strings.Join(urls, ",")),
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		go s.Start()
-		servers[i] = s
-		t.Cleanup(func() {
-			s.Shutdown()
-			s.WaitForShutdown()
-		})
-	}
-	for _, s := range servers {
-		if !s.ReadyForConnections(10 * time.Second) {
-			t.Fatalf("%s not ready", s.Name())
-		}
 	}
 	return servers
 }

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
@@ -17,37 +16,6 @@ import (
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
-}
-
-// runServer starts a JetStream nats-server with opts on 127.0.0.1 (a free
-// port and a fresh store unless opts say otherwise), shut down by t.Cleanup.
-// Tests that need credentials set them in opts, as natstest.Start cannot.
-func runServer(t testing.TB, opts server.Options) *server.Server {
-	t.Helper()
-	if opts.Host == "" {
-		opts.Host = "127.0.0.1"
-	}
-	if opts.Port == 0 {
-		opts.Port = server.RANDOM_PORT
-	}
-	if opts.StoreDir == "" {
-		opts.StoreDir = t.TempDir()
-	}
-	opts.JetStream, opts.NoLog, opts.NoSigs = true, true, true
-	s, err := server.NewServer(&opts)
-	if err != nil {
-		t.Fatalf("new server: %v", err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		s.Shutdown()
-		t.Fatal("server not ready within 10s")
-	}
-	t.Cleanup(func() {
-		s.Shutdown()
-		s.WaitForShutdown()
-	})
-	return s
 }
 
 // embeddedConfig is an embedded bus on a fresh store; listen "" is in-process.
@@ -103,11 +71,16 @@ func task(subject, msgID string, i int, body []byte) *nats.Msg {
 	return m
 }
 
-// publish adds msgs to one batch and waits for it.
+// publish adds msgs to one batch and waits for it, 10s at the most.
 func publish(t testing.TB, b *Bus, msgs ...*nats.Msg) (BatchResult, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	return publishBatch(ctx, b, msgs...)
+}
+
+// publishBatch adds msgs to one batch and waits for it.
+func publishBatch(ctx context.Context, b *Bus, msgs ...*nats.Msg) (BatchResult, error) {
 	bt := b.NewBatch()
 	for _, m := range msgs {
 		if err := bt.Add(ctx, m); err != nil {

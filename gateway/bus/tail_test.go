@@ -4,30 +4,12 @@ import (
 	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/hookgate/hookgate/test/syncbuf"
 	"github.com/nats-io/nats.go"
 )
-
-// syncBuffer is written by Tail and read by the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func TestTailPrintsPublishedTasks(t *testing.T) {
 	b := openBus(t, embeddedConfig(t, "127.0.0.1:0"))
@@ -38,7 +20,7 @@ func TestTailPrintsPublishedTasks(t *testing.T) {
 	}
 	defer nc.Close()
 
-	var out syncBuffer
+	var out syncbuf.Buffer // written by Tail
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	subsBefore := b.srv.NumSubscriptions()

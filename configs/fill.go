@@ -1,0 +1,44 @@
+package configs
+
+import "cmp"
+
+// WithDefaults returns n with every unset field that has a default set from
+// Default, so that a section built in code (tests, tools) behaves like a
+// loaded one. Embedded.Listen is kept: "" there means in-process only.
+func (n NATS) WithDefaults() NATS {
+	d := Default().NATS
+	orDefault(&n.Embedded.StoreDir, d.Embedded.StoreDir)
+	orDefault(&n.Embedded.MaxPayload, d.Embedded.MaxPayload)
+	orDefault(&n.Stream.Name, d.Stream.Name)
+	orDefault(&n.Stream.MaxAge, d.Stream.MaxAge)
+	orDefault(&n.Stream.Replicas, d.Stream.Replicas)
+	orDefault(&n.Stream.Duplicates, d.Stream.Duplicates)
+	orDefault(&n.PublishTimeout, d.PublishTimeout)
+	return n
+}
+
+// WithDefaults returns o with every unset field that has a default set as
+// Load sets it, and a retry.max_interval below retry.initial_interval
+// (which Load refuses) raised to it, so that an outgoing built in code
+// behaves like a loaded one.
+func (o Outgoing) WithDefaults() Outgoing {
+	d := defaultOutgoing()
+	orDefault(&o.Method, d.Method)
+	orDefault(&o.Format, d.Format)
+	orDefault(&o.RootElement, d.RootElement)
+	orDefault(&o.Timeout, d.Timeout)
+	orDefault(&o.Concurrency, d.Concurrency)
+	orDefault(&o.Retry.MaxAttempts, d.Retry.MaxAttempts)
+	orDefault(&o.Retry.InitialInterval, d.Retry.InitialInterval)
+	orDefault(&o.Retry.MaxInterval, d.Retry.MaxInterval)
+	o.Retry.MaxInterval = max(o.Retry.MaxInterval, o.Retry.InitialInterval)
+	return o
+}
+
+// orDefault sets *v to def when *v is unset: "" or a number not above 0.
+func orDefault[T cmp.Ordered](v *T, def T) {
+	var zero T
+	if *v <= zero {
+		*v = def
+	}
+}
