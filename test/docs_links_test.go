@@ -127,8 +127,9 @@ func publicSite(target string) string {
 
 // linkProblems checks every link of pages, whose paths are under root:
 // relative links resolve to a file of the repository (or a pending page)
-// and to a heading that exists; absolute ones go to public web sites; and
-// no page refers to the product contract, which users do not have.
+// and to a heading that exists; absolute ones go to public web sites, and
+// the front page (README.md) has none; and no page refers to the product
+// contract, which users do not have.
 func linkProblems(root string, pages []page, pending []string) ([]string, error) {
 	absRoot, err := filepath.Abs(root)
 	if err != nil {
@@ -150,7 +151,9 @@ func linkProblems(root string, pages []page, pending []string) ([]string, error)
 			}
 			for _, target := range linksOf(line) {
 				if hasScheme.MatchString(target) {
-					if why := publicSite(target); why != "" {
+					if p.name == "README.md" {
+						problems = append(problems, fmt.Sprintf("%s: link %s: the front page links only into the repository; link the manual page that names it", at, target))
+					} else if why := publicSite(target); why != "" {
 						problems = append(problems, fmt.Sprintf("%s: link %s: %s", at, target, why))
 					}
 					continue
@@ -249,7 +252,7 @@ func TestDocsIndexListsEveryPage(t *testing.T) {
 func TestDocsLinkCheckCatchesBrokenLinks(t *testing.T) {
 	root := t.TempDir()
 	files := map[string]string{
-		"README.md":      "[manual](docs/README.md) [gone](docs/gone.md) [spec](../shared/SPEC.md)\n",
+		"README.md":      "[manual](docs/README.md) [gone](docs/gone.md) [spec](../shared/SPEC.md)\n[Go](https://go.dev/)\n",
 		"docs/README.md": "# Manual\n\n## Writers' rule\n\n[self](#writers-rule) [page](page.md#a-heading) [bad anchor](page.md#nope) [pending](later.md#anything)\n",
 		"docs/page.md":   "# Page\n\n## A heading\n\n```yaml\n[not a link](nowhere.md)\n```\n`[code](nowhere.md)` [up](../../outside.md) [abs](/docs/page.md)\n",
 		"docs/remote.md": "[site](https://go.dev/doc/) [local](http://127.0.0.1:8081/) <http://localhost:8080/> [ex](https://api.example.com/x)\n[ftp]: ftp://files.example.org/\nSee §7.\n",
@@ -278,6 +281,7 @@ func TestDocsLinkCheckCatchesBrokenLinks(t *testing.T) {
 		"README.md:1: link ../shared/SPEC.md leaves the repository",
 		`README.md:1: "SPEC" refers to a document users do not have; say it here instead`,
 		`README.md:1: "../shared" refers to a document users do not have; say it here instead`,
+		"README.md:2: link https://go.dev/: the front page links only into the repository; link the manual page that names it",
 		"docs/README.md:5: link page.md#nope: page.md has no heading #nope",
 		"docs/page.md:8: link ../../outside.md leaves the repository",
 		"docs/page.md:8: link /docs/page.md: make it relative to the page",
