@@ -133,10 +133,19 @@ func (b *Bus) waitConnected(ctx context.Context) error {
 		case err := <-b.refused:
 			return refused(err)
 		case <-b.closed:
-			if err := b.nc.LastError(); err != nil {
+			select {
+			case err := <-b.refused: // closed because of it
 				return refused(err)
+			default:
 			}
-			return fmt.Errorf("%w: connect to %s: connection closed", ErrUnavailable, where)
+			err := b.nc.LastError()
+			if p := b.lastErr.Load(); p != nil && (err == nil || errors.Is(err, nats.ErrNoServers)) {
+				err = *p
+			}
+			if err == nil {
+				err = nats.ErrConnectionClosed
+			}
+			return refused(err)
 		case <-poll.C:
 			if err := b.nc.LastError(); err != nil && refusedByServer(err) {
 				b.nc.Close()
