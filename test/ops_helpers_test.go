@@ -90,19 +90,6 @@ func startListening(t *testing.T, path string, env ...string) *instance {
 	return inst
 }
 
-// waitExit waits for hookgate to exit by itself and returns its output.
-func (i *instance) waitExit() string {
-	i.t.Helper()
-	select {
-	case <-i.exited:
-		return i.log.String()
-	case <-time.After(60 * time.Second):
-		i.cmd.Process.Kill()
-		i.t.Fatalf("hookgate did not exit within 60s\n%s", i.log)
-		return ""
-	}
-}
-
 // logLines are the process's JSON log lines with the message msg.
 func (i *instance) logLines(msg string) []map[string]any {
 	var out []map[string]any

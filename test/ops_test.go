@@ -1,11 +1,15 @@
 package test
 
 import (
+	"context"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 
@@ -70,10 +74,15 @@ func TestServeEndsWhenNATSRefusesOrNeverComes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			hg := startListening(t, writeConfig(t, map[string]string{"hookgate.yaml": opsConfig(tt.url, tt.extra, "")}))
-			out := hg.waitExit()
-			if hg.exitErr == nil {
-				t.Fatalf("hookgate exited 0, want an error\n%s", out)
+			// A refusal may end it before its listeners are up.
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, binary, "serve", "-c", writeConfig(t, map[string]string{"hookgate.yaml": opsConfig(tt.url, tt.extra, "")}))
+			cmd.Env = append(os.Environ(), "TEST_STORE_DIR="+t.TempDir())
+			raw, err := cmd.CombinedOutput()
+			out := string(raw)
+			if err == nil || ctx.Err() != nil {
+				t.Fatalf("hookgate ended with %v (context %v), want an error exit\n%s", err, ctx.Err(), out)
 			}
 			last := lastLine(out)
 			if !strings.HasPrefix(last, "hookgate: nats: nats unavailable") {

@@ -149,6 +149,14 @@ func Start(ctx context.Context, cfg configs.NATS, log *zap.Logger) (*Bus, error)
 	if err == nil && cfg.URL == "" {
 		err = b.WaitReady(ctx)
 	}
+	if err != nil && cfg.URL != "" {
+		// A refusal may have closed the connection under the subscribe.
+		select {
+		case rerr := <-b.refused:
+			err = b.refusedErr(rerr)
+		default:
+		}
+	}
 	if err != nil {
 		b.closeAfterFailure(ctx)
 		return nil, err

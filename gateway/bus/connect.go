@@ -109,6 +109,11 @@ func (b *Bus) WaitReady(ctx context.Context) error {
 	return nil
 }
 
+// refusedErr is the error of a connection the server refused.
+func (b *Bus) refusedErr(err error) error {
+	return fmt.Errorf("%w: connect to %s: %w; check nats.url and its credentials or TLS settings", ErrUnavailable, configs.RedactURLs(b.cfg.URL), err)
+}
+
 func (b *Bus) waitConnected(ctx context.Context) error {
 	where := configs.RedactURLs(b.cfg.URL)
 	var timeout <-chan time.Time
@@ -119,9 +124,7 @@ func (b *Bus) waitConnected(ctx context.Context) error {
 	}
 	poll := time.NewTicker(readyPoll)
 	defer poll.Stop()
-	refused := func(err error) error {
-		return fmt.Errorf("%w: connect to %s: %w; check nats.url and its credentials or TLS settings", ErrUnavailable, where, err)
-	}
+	refused := b.refusedErr
 	connected := b.connected
 	for {
 		if b.nc.IsConnected() {
