@@ -24,6 +24,30 @@ const (
 // (Preset.Timestamp) and of a generic hmac with timestamp_header.
 const DefaultTolerance = 5 * time.Minute
 
+// The values of nats.embedded.sync: SyncInterval leaves fsync to
+// nats-server's own interval (2 minutes in nats-server 2.15), SyncAlways
+// fsyncs every write before it is acknowledged.
+const (
+	SyncInterval = "interval"
+	SyncAlways   = "always"
+)
+
+// EmbeddedMemoryLimit is server.memory_limit's default when NATS is
+// embedded: the process then holds the broker too, and a soft limit keeps
+// a 1 GiB incremental body under 256 MiB of resident memory (SPEC §13;
+// docs/operations.md has the measurement). With nats.url the default is
+// no limit: the process is the gateway alone and its size is the
+// operator's to choose.
+const EmbeddedMemoryLimit = 192 * MiB
+
+// defaultMemoryLimit turns server.memory_limit off when nats.url is set and
+// the key was not written: Default has the embedded mode's value.
+func defaultMemoryLimit(c *Config, written bool) {
+	if c.NATS.URL != "" && !written {
+		c.Server.MemoryLimit = 0
+	}
+}
+
 // Default returns the configuration used when a file sets nothing: every
 // default of SPEC §2 and no webhooks.
 func Default() *Config {
@@ -36,11 +60,12 @@ func Default() *Config {
 			ShutdownTimeout:   30 * time.Second,
 			SpoolMax:          1 * GiB,
 			MaxConcurrent:     1024,
+			MemoryLimit:       EmbeddedMemoryLimit,
 		},
 		Admin: Admin{Listen: "127.0.0.1:8081"},
 		Log:   Log{Level: "info", Format: "json"},
 		NATS: NATS{
-			Embedded: Embedded{Listen: "127.0.0.1:4222", StoreDir: "data/nats", MaxPayload: 8 * MiB},
+			Embedded: Embedded{Listen: "127.0.0.1:4222", StoreDir: "data/nats", MaxPayload: 8 * MiB, Sync: SyncInterval},
 			Stream: Stream{
 				Name:       DefaultTaskStream,
 				MaxAge:     168 * time.Hour,

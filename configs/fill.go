@@ -14,6 +14,7 @@ func (n NATS) WithDefaults() NATS {
 	orDefault(&n.Stream.Replicas, d.Stream.Replicas)
 	orDefault(&n.Stream.Duplicates, d.Stream.Duplicates)
 	orDefault(&n.PublishTimeout, d.PublishTimeout)
+	orDefault(&n.Embedded.Sync, d.Embedded.Sync)
 	return n
 }
 

@@ -102,6 +102,7 @@ func load(srcs []source, lookup lookupFunc) (*Config, error) {
 	cfg, refs, probs := merge(files)
 	ps = append(ps, probs...)
 	applyDerivedDefaults(cfg)
+	defaultMemoryLimit(cfg, refs.sections["server"].written("server.memory_limit"))
 	ps = append(ps, validate(cfg, refs)...)
 	if len(ps) > 0 {
 		sortProblems(ps)
@@ -247,6 +248,15 @@ func appendRefs[T any](dst, src []T, rs *[]ref, f *parsed, list string) []T {
 
 // line finds the line of path in the file, or of its nearest recorded
 // ancestor: a missing key is reported on the line of the map that lacks it.
+// written reports whether the file of r wrote the key at path.
+func (r ref) written(path string) bool {
+	if r.src == nil {
+		return false
+	}
+	_, ok := r.src.lines[path]
+	return ok
+}
+
 func (r ref) line(path string) int {
 	if r.src == nil {
 		return 0

@@ -68,6 +68,7 @@ func (d *decoder) serverFields(s *Server) fields {
 		{"spool_dir", d.str(&s.SpoolDir)},
 		{"spool_max", d.size(&s.SpoolMax)},
 		{"max_concurrent", d.integer(&s.MaxConcurrent)},
+		{"memory_limit", d.size(&s.MemoryLimit)},
 	}
 }
 
@@ -96,6 +97,7 @@ func (d *decoder) natsFields(n *NATS) fields {
 			{"listen", d.str(&n.Embedded.Listen)},
 			{"store_dir", d.str(&n.Embedded.StoreDir)},
 			{"max_payload", d.size(&n.Embedded.MaxPayload)},
+			{"sync", d.str(&n.Embedded.Sync)},
 			{"auth", d.nested(fields{
 				{"token", d.secret(&n.Embedded.Auth.Token)},
 				{"user", d.str(&n.Embedded.Auth.User)},
@@ -109,6 +111,7 @@ func (d *decoder) natsFields(n *NATS) fields {
 			{"duplicates", d.duration(&n.Stream.Duplicates)},
 		})},
 		{"publish_timeout", d.duration(&n.PublishTimeout)},
+		{"connect_timeout", d.duration(&n.ConnectTimeout)},
 	}
 }
 

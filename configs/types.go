@@ -43,6 +43,9 @@ type Server struct {
 	SpoolDir          string        // default "" = os.TempDir()
 	SpoolMax          Size          // default 1GiB: spooled bodies at once; past it 503 busy
 	MaxConcurrent     int           // default 1024: requests in flight; past it 503 busy
+	// MemoryLimit is Go's soft memory limit, set at serve start; 0 = none.
+	// Default: EmbeddedMemoryLimit with the embedded server, none with nats.url.
+	MemoryLimit Size
 }
 
 // Admin is the operator listener.
@@ -69,6 +72,9 @@ type NATS struct {
 	Embedded       Embedded
 	Stream         Stream
 	PublishTimeout time.Duration // default 5s
+	// ConnectTimeout bounds how long serve waits for an external NATS it
+	// cannot reach at start; 0 (the default) waits for ever.
+	ConnectTimeout time.Duration
 }
 
 // TLS holds client TLS files for an external NATS.
@@ -84,6 +90,7 @@ type Embedded struct {
 	StoreDir   string // default "data/nats"
 	MaxPayload Size   // default 8MiB
 	Auth       EmbeddedAuth
+	Sync       string // SyncInterval (default) or SyncAlways
 }
 
 // EmbeddedAuth is what clients of the embedded server must present: a

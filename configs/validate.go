@@ -301,6 +301,9 @@ func (v *validator) nats(r ref) {
 	v.positive(r, ".stream.replicas", n.Stream.Replicas >= 1 && n.Stream.Replicas <= 5, "between 1 and 5")
 	v.positive(r, ".stream.duplicates", n.Stream.Duplicates > 0 && n.Stream.Duplicates <= n.Stream.MaxAge, "more than 0 and at most stream.max_age (2m)")
 	v.positive(r, ".publish_timeout", n.PublishTimeout > 0, "more than 0 (5s)")
+	if v.oneOf(r, ".embedded.sync", n.Embedded.Sync, SyncInterval, SyncAlways) && n.URL != "" && n.Embedded.Sync == SyncAlways {
+		v.errorf(r, ".embedded.sync", "only used by the embedded server; with nats.url set, fsync is your NATS servers' setting (jetstream {sync_interval: always}), or remove url")
+	}
 }
 
 // embeddedAuth checks nats.embedded.auth (SPEC §11): a token, or a user

@@ -117,6 +117,11 @@ func (s *Server) handleWebhook(c echo.Context) (err error) {
 		return err
 	}
 
+	if !s.bus.Ready() {
+		// Not connected yet (serve started before NATS) or right now: the
+		// sender retries, and the body is not read for nothing.
+		return unavailable(bus.ErrUnavailable)
+	}
 	b, err := readBody(req.Body, w.maxBody, req.ContentLength, spooler{dir: rt.Config.Server.SpoolDir, max: rt.spoolMax, budget: &s.load.spool})
 	switch {
 	case errors.Is(err, errTooLarge):

@@ -215,7 +215,7 @@ func corpusConfig(t *testing.T, c corpus, sinkURL string) string {
 		t.Fatal(err)
 	}
 	return `
-server: {listen: "127.0.0.1:0", shutdown_timeout: 10s, read_header_timeout: 2s, read_timeout: ` + corpusReadTimeout.String() + `}
+server: {listen: "127.0.0.1:0", shutdown_timeout: 10s, read_header_timeout: 2s, read_timeout: ` + corpusReadTimeout.String() + `, memory_limit: ` + corpusMemLimit + `}
 admin: {listen: ""}
 log: {level: info, format: json}
 nats:

@@ -41,7 +41,7 @@ const (
 func TestHostileCorpus(t *testing.T) {
 	c := loadCorpus(t)
 	rcv := newReceiver(t, nil)
-	hg := start(t, writeConfig(t, map[string]string{"hookgate.yaml": corpusConfig(t, c, rcv.URL)}), "GOMEMLIMIT="+corpusMemLimit)
+	hg := start(t, writeConfig(t, map[string]string{"hookgate.yaml": corpusConfig(t, c, rcv.URL)}))
 	store := openCorpusStore(t, hg.NATSURL)
 	began := time.Now()
 	ids := map[string]string{} // case name → request id

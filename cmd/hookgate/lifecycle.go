@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"go.uber.org/zap"
 )
@@ -26,6 +27,18 @@ type part struct {
 // nothing to stop registers nothing.
 func (l *lifecycle) started(name string, stop func(context.Context) error) {
 	l.parts = append(l.parts, part{name: name, stop: stop})
+}
+
+// mark is the position of the next part started: a part registered at a
+// mark with startedAt stops after every part started from the mark on.
+func (l *lifecycle) mark() int { return len(l.parts) }
+
+// startedAt registers the stop of a part that is now running at position
+// at (a mark), so that it stops after the parts started since the mark;
+// it returns the mark for the next such part.
+func (l *lifecycle) startedAt(at int, name string, stop func(context.Context) error) int {
+	l.parts = slices.Insert(l.parts, at, part{name: name, stop: stop})
+	return at + 1
 }
 
 // stopAll stops every part in reverse order, within ctx for all of them

@@ -233,7 +233,7 @@ func TestServeStopsEverythingAtTheEnd(t *testing.T) {
 			for i := len(s.parts.parts) - 1; i >= 0; i-- {
 				order = append(order, s.parts.parts[i].name)
 			}
-			want := []string{"watch", "gateway", "admin", "router", "attemptlog", "requestlog", "nats", "signals"}
+			want := []string{"watch", "gateway", "admin", "router", "attemptlog", "requestlog", "nats", "signals", "memory"}
 			if !slices.Equal(order, want) {
 				t.Errorf("stop order %v, want %v", order, want)
 			}

@@ -59,8 +59,11 @@ type serving struct {
 	reload   *reloader
 	reqlog   *bus.LogWriter
 	attempts *bus.LogWriter
-	listen   net.Addr // the public listener, once bound
-	admin    net.Addr // the admin listener, once bound (nil: admin.listen "")
+	// underListeners is the lifecycle mark below the listeners, where the
+	// parts started after them register their stops.
+	underListeners int
+	listen         net.Addr // the public listener, once bound
+	admin          net.Addr // the admin listener, once bound (nil: admin.listen "")
 }
 
 func newServing(path string, cfg *configs.Config, log *zap.Logger) *serving {
@@ -82,7 +85,13 @@ func (s *serving) run(ctx context.Context, steps []step) error {
 	s.ctx = ctx
 	for _, st := range steps {
 		if err := st.start(s); err != nil {
-			_ = s.stop() // failures are logged
+			signalled := s.ctx.Err() != nil // before stop ends s.ctx
+			_ = s.stop()                    // failures are logged
+			if signalled {
+				// A signal while starting (waiting for NATS): a clean stop.
+				s.log.Info("stopped before serving", zap.String("step", st.name))
+				return nil
+			}
 			// A validator, the router or NATS may quote a configured value.
 			return errors.New(s.cfg.Redact(err.Error()))
 		}
@@ -97,6 +106,7 @@ func (s *serving) run(ctx context.Context, steps []step) error {
 		zap.String("nats", s.bus.ClientURL()),
 		zap.String("admin", adminAddr),
 		zap.Int("webhooks", len(s.cfg.Webhooks)),
+		zap.String("memory_limit", memoryLimit()),
 	)
 	for {
 		select {

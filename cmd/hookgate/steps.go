@@ -2,11 +2,18 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
+
+	"go.uber.org/zap"
+
+	"github.com/hookgate/hookgate/configs"
 
 	"github.com/hookgate/hookgate/gateway"
 	"github.com/hookgate/hookgate/gateway/bus"
@@ -19,31 +26,62 @@ type step struct {
 	start func(s *serving) error
 }
 
-// serveSteps are serve's parts in the order they start. They stop in
-// reverse, which at SIGTERM is SPEC §8's graceful shutdown: the watcher;
-// the public listener (stop accepting, finish the requests in flight, flush
-// the request log); the admin listener, which starts before the public one
-// so that it answers (metrics, reload) while requests drain; the router
+// serveSteps are serve's parts in the order they start. The listeners
+// start before the wait for NATS (natsready), so that a serve started
+// before its NATS answers /healthz, and 503 on /readyz and the webhooks,
+// until it is there (SPEC §13); the parts that need the streams start
+// after it. They stop in reverse, except that the attempt log and the
+// router register their stops below the listeners (lifecycle.startedAt):
+// at SIGTERM that is SPEC §8's graceful shutdown: the watcher; the public
+// listener (stop accepting, finish the requests in flight, flush the
+// request log); the admin listener, which starts before the public one so
+// that it answers (metrics, reload) while requests drain; the router
 // (deliveries under way finish); the attempt log, after the deliveries and
 // before NATS closes, so that their last attempts are logged; NATS (drain,
-// then the embedded server); and the signals last, so that a second SIGTERM
-// during the drain is not fatal.
+// then the embedded server); the signals, so that a second SIGTERM during
+// the drain is not fatal; and the memory limit last.
 func serveSteps(watch bool) []step {
 	steps := []step{
+		{"memory", (*serving).setMemoryLimit},
 		{"signals", (*serving).catchSignals},
 		{"nats", (*serving).openBus},
 		{"metrics", (*serving).newMetrics},
 		{"gateway", (*serving).buildGateway},
 		{"requestlog", (*serving).startRequestLog},
-		{"attemptlog", (*serving).startAttemptLog},
-		{"router", (*serving).startRouter},
 		{"admin", (*serving).serveAdmin},
 		{"listen", (*serving).serveGateway},
+		{"natsready", (*serving).awaitNATS},
+		{"attemptlog", (*serving).startAttemptLog},
+		{"router", (*serving).startRouter},
 	}
 	if watch {
 		steps = append(steps, step{"watch", (*serving).watch})
 	}
 	return steps
+}
+
+// setMemoryLimit sets server.memory_limit as Go's soft memory limit; it
+// wins over GOMEMLIMIT, which 0 leaves in force. The stop restores the
+// limit found (for serve run inside tests).
+func (s *serving) setMemoryLimit() error {
+	prev := debug.SetMemoryLimit(-1)
+	if limit := s.cfg.Server.MemoryLimit; limit > 0 {
+		debug.SetMemoryLimit(int64(limit))
+	}
+	s.parts.started("memory", func(context.Context) error {
+		debug.SetMemoryLimit(prev)
+		return nil
+	})
+	return nil
+}
+
+// memoryLimit is the soft memory limit in force, for the start line.
+func memoryLimit() string {
+	limit := debug.SetMemoryLimit(-1)
+	if limit == math.MaxInt64 {
+		return "none"
+	}
+	return configs.FormatSize(configs.Size(limit))
 }
 
 // catchSignals ends s.ctx at SIGINT or SIGTERM and reloads at SIGHUP.
@@ -60,14 +98,45 @@ func (s *serving) catchSignals() error {
 	return nil
 }
 
+// openBus starts the embedded server, or starts connecting to nats.url;
+// awaitNATS waits for that connection.
 func (s *serving) openBus() error {
-	b, err := bus.Open(s.ctx, s.cfg.NATS, s.log.Named("nats"))
+	b, err := bus.Start(s.ctx, s.cfg.NATS, s.log.Named("nats"))
 	if err != nil {
 		return fmt.Errorf("nats: %w", err)
 	}
 	s.bus = b
 	s.parts.started("nats", b.Close)
 	return nil
+}
+
+// awaitNATS waits, listeners up, until NATS is connected and the streams
+// are made: up to nats.connect_timeout, until a refusal of the credentials,
+// a signal, or a listener that stops by itself.
+func (s *serving) awaitNATS() error {
+	if s.bus.Ready() {
+		return nil // the embedded server, or a NATS that answered at once
+	}
+	s.log.Info("waiting for nats; /readyz and the webhooks answer 503 until it is connected",
+		zap.String("url", configs.RedactURLs(s.cfg.NATS.URL)), zap.Duration("connect_timeout", s.cfg.NATS.ConnectTimeout))
+	ctx, cancel := context.WithCancel(s.ctx)
+	defer cancel()
+	ready := make(chan error, 1)
+	go func() { ready <- s.bus.WaitReady(ctx) }()
+	select {
+	case err := <-ready:
+		if err != nil {
+			return fmt.Errorf("nats: %w", err)
+		}
+		return nil
+	case err := <-s.served:
+		cancel()
+		<-ready
+		if err == nil {
+			err = errors.New("a listener stopped while waiting for nats")
+		}
+		return err
+	}
 }
 
 func (s *serving) newMetrics() error {
@@ -106,7 +175,7 @@ func (s *serving) startRequestLog() error {
 
 func (s *serving) startAttemptLog() error {
 	w := bus.NewLogWriter(s.bus.JetStream(), 0, s.log.Named("attempts"))
-	s.parts.started("attemptlog", logCloser(w, "delivery attempt log not flushed"))
+	s.underListeners = s.parts.startedAt(s.underListeners, "attemptlog", logCloser(w, "delivery attempt log not flushed"))
 	s.attempts = w
 	return s.metrics.countLogs(map[string]*bus.LogWriter{"deliveries": w})
 }
@@ -126,7 +195,7 @@ func (s *serving) startRouter() error {
 	if err != nil {
 		return err
 	}
-	s.parts.started("router", func(ctx context.Context) error {
+	s.underListeners = s.parts.startedAt(s.underListeners, "router", func(ctx context.Context) error {
 		if err := routes.Stop(ctx); err != nil {
 			return fmt.Errorf("deliveries still under way at shutdown timeout: %w", err)
 		}
@@ -139,6 +208,9 @@ func (s *serving) startRouter() error {
 // serveAdmin binds admin.listen and serves the admin API (nothing with
 // admin.listen "").
 func (s *serving) serveAdmin() error {
+	// The attempt log and the router start after the listeners, and stop
+	// after them.
+	s.underListeners = s.parts.mark()
 	adm, ln, err := listenAdmin(s.cfg, s.srv, s.bus, s.metrics, s.reload, s.log)
 	if err != nil || adm == nil {
 		return err
@@ -167,6 +239,12 @@ func (s *serving) serveGateway() error {
 		return fmt.Errorf("server.listen %q: %w", s.cfg.Server.Listen, err)
 	}
 	s.listen = ln.Addr()
+	adminAddr := ""
+	if s.admin != nil {
+		adminAddr = s.admin.String()
+	}
+	// Before NATS may be there: "hookgate started" follows once it is.
+	s.log.Info("listening", zap.String("listen", s.listen.String()), zap.String("admin", adminAddr))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

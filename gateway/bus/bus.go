@@ -34,8 +34,10 @@ const (
 	// maxInFlight bounds unacknowledged publishes process-wide; beyond it
 	// Batch.Add blocks until acks free a slot (or its context ends).
 	maxInFlight = 8192
-	// reconnectWait is short because a gateway answers 503 while disconnected.
-	reconnectWait = time.Second
+	// reconnectWait is the first wait between attempts, doubling up to
+	// maxReconnectWait: short because a gateway answers 503 meanwhile.
+	reconnectWait    = time.Second
+	maxReconnectWait = 5 * time.Second
 )
 
 // Bus is a live NATS connection with JetStream, and the embedded server
@@ -46,7 +48,18 @@ type Bus struct {
 	js        jetstream.JetStream
 	srv       *server.Server // nil when connected to an external NATS
 	clientURL string
+	cfg       configs.NATS
 	closed    chan struct{} // closed by the connection's ClosedHandler
+
+	// The first connection (connect.go): connected is closed by the
+	// ConnectHandler, refused gets the error of a connection the server
+	// refused for its credentials or TLS, attempts counts the failed ones.
+	connected chan struct{}
+	refused   chan error
+	attempts  atomic.Int64
+	lastErr   atomic.Pointer[error]
+	ready     atomic.Bool // connected once and the streams made
+	readyOnce sync.Mutex  // one WaitReady makes the streams at a time
 
 	// Batch tasks awaiting their ack, by the sequence number that ends
 	// their reply subject (ackPrefix + base 36).
@@ -66,11 +79,29 @@ type Bus struct {
 // Open starts the embedded server when cfg.URL is empty (JetStream, file
 // storage in cfg.Embedded.StoreDir, listening on cfg.Embedded.Listen, or
 // in-process only when that is ""), otherwise connects to cfg.URL
-// (comma-separated servers) with the configured credentials and TLS. The
-// connection reconnects forever, logging each disconnect and reconnect.
-// Open then creates or updates the task, dead-letter and log streams. ctx
-// bounds the start, not the life of the Bus; end it with Close.
+// (comma-separated servers) with the configured credentials and TLS,
+// waiting for it as WaitReady does. The connection reconnects forever,
+// logging each disconnect, failed attempt and reconnect. Open then creates
+// or updates the task, dead-letter and log streams. ctx bounds the start,
+// not the life of the Bus; end it with Close.
 func Open(ctx context.Context, cfg configs.NATS, log *zap.Logger) (*Bus, error) {
+	b, err := Start(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.WaitReady(ctx); err != nil {
+		b.closeAfterFailure(ctx)
+		return nil, err
+	}
+	return b, nil
+}
+
+// Start is Open without waiting for an external NATS: the Bus it returns
+// is connecting in the background (Ready is false, publishes fail with
+// ErrUnavailable) until WaitReady has seen it connect and made the
+// streams. The embedded server is started, and the streams made, before
+// Start returns.
+func Start(ctx context.Context, cfg configs.NATS, log *zap.Logger) (*Bus, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
@@ -78,7 +109,10 @@ func Open(ctx context.Context, cfg configs.NATS, log *zap.Logger) (*Bus, error) 
 	cfg = cfg.WithDefaults()
 	b := &Bus{
 		log:        log,
+		cfg:        cfg,
 		closed:     make(chan struct{}),
+		connected:  make(chan struct{}),
+		refused:    make(chan error, 1),
 		inflight:   make(map[uint64]pendingAck),
 		slots:      make(chan struct{}, maxInFlight),
 		stopExpiry: make(chan struct{}),
@@ -112,16 +146,29 @@ func Open(ctx context.Context, cfg configs.NATS, log *zap.Logger) (*Bus, error) 
 		// resolves must still end, or it would hold a slot for good.
 		b.js, err = jetstream.New(b.nc, jetstream.WithPublishAsyncTimeout(cfg.PublishTimeout))
 	}
-	if err == nil {
-		err = ensureStreams(ctx, b.js, cfg.Stream)
+	if err == nil && cfg.URL == "" {
+		err = b.WaitReady(ctx)
+	}
+	if err != nil && cfg.URL != "" {
+		// A refusal may have closed the connection under the subscribe.
+		select {
+		case rerr := <-b.refused:
+			err = b.refusedErr(rerr)
+		default:
+		}
 	}
 	if err != nil {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		_ = b.Close(cctx)
+		b.closeAfterFailure(ctx)
 		return nil, err
 	}
 	return b, nil
+}
+
+// closeAfterFailure closes a Bus that did not start, within 5s.
+func (b *Bus) closeAfterFailure(ctx context.Context) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_ = b.Close(cctx)
 }
 
 // connOptions are shared by embedded and external connections: reconnect
@@ -131,7 +178,9 @@ func (b *Bus) connOptions() []nats.Option {
 	return []nats.Option{
 		nats.Name("hookgate"),
 		nats.MaxReconnects(-1),
-		nats.ReconnectWait(reconnectWait),
+		nats.CustomReconnectDelay(reconnectDelay),
+		nats.ConnectHandler(func(*nats.Conn) { close(b.connected) }),
+		nats.ReconnectErrHandler(b.onAttemptFailed),
 		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
 			// An ack sent on the lost connection never arrives: answer now.
 			b.failPending(everyTask, nats.ErrDisconnected)
@@ -141,6 +190,7 @@ func (b *Bus) connOptions() []nats.Option {
 			log.Warn("nats disconnected; reconnecting", zap.Error(err))
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
+			b.attempts.Store(0)
 			log.Info("nats reconnected", zap.String("url", nc.ConnectedUrlRedacted()))
 		}),
 		nats.ClosedHandler(func(*nats.Conn) {
@@ -169,8 +219,9 @@ func (b *Bus) JetStream() jetstream.JetStream { return b.js }
 // accepts, as announced by the server.
 func (b *Bus) MaxPayload() int64 { return b.nc.MaxPayload() }
 
-// Ready reports whether the connection is up right now (for /readyz).
-func (b *Bus) Ready() bool { return b.nc.IsConnected() }
+// Ready reports whether the connection is up right now and the streams are
+// made (for /readyz, and to answer 503 before reading a body).
+func (b *Bus) Ready() bool { return b.ready.Load() && b.nc.IsConnected() }
 
 // ClientURL returns where another client (`nats sub`, `hookgate tail`) can
 // connect: the embedded server's listen address, "" when it is in-process

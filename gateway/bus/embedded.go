@@ -60,7 +60,8 @@ func (b *Bus) startEmbedded(ctx context.Context, cfg configs.Embedded, opts []na
 	b.log.Info("embedded nats server ready",
 		zap.String("client_url", url), zap.Bool("in_process_only", sopts.DontListen),
 		zap.Bool("auth", sopts.Authorization != "" || sopts.Username != ""),
-		zap.String("store_dir", sopts.StoreDir), zap.Int32("max_payload", sopts.MaxPayload))
+		zap.String("store_dir", sopts.StoreDir), zap.Int32("max_payload", sopts.MaxPayload),
+		zap.Bool("sync_always", sopts.SyncAlways))
 	return nil
 }
 
@@ -76,6 +77,10 @@ func serverOptions(cfg configs.Embedded) (*server.Options, error) {
 		MaxPayload: int32(cfg.MaxPayload),
 		NoSigs:     true, // hookgate owns the process's signals
 	}
+	// nats.embedded.sync: always fsyncs each write before the ack, so a
+	// 200 survives a power loss; the default leaves it to the OS page
+	// cache and nats-server's interval (a process crash loses nothing).
+	o.SyncAlways = cfg.Sync == configs.SyncAlways
 	// nats.embedded.auth (SPEC §11): every client, hookgate's own included,
 	// must present it. configs refuses both forms together.
 	o.Authorization = cfg.Auth.Token
