@@ -286,6 +286,7 @@ func (d *decoder) routeFields(r *Route) fields {
 					{"exists", d.boolPtr(&c.Exists)},
 					{"gt", d.number(&c.GT)},
 					{"lt", d.number(&c.LT)},
+					{"cel", d.str(&c.CEL)},
 				})
 				r.Filter = append(r.Filter, c)
 			})
@@ -298,6 +299,7 @@ func (d *decoder) routeFields(r *Route) fields {
 					{"set", d.keyJSON(&t.Set)},
 					{"rename", d.keyValues(&t.Rename)},
 					{"remove", d.strs(&t.Remove)},
+					{"jq", d.str(&t.JQ)},
 				})
 				r.Transform = append(r.Transform, t)
 			})
