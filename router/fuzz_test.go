@@ -65,7 +65,7 @@ func FuzzRoutePipeline(f *testing.F) {
 			taskType = "text/plain"
 		}
 		for _, pc := range pairs {
-			body, ct, keep, err := pc.p.prepare(item, taskType)
+			body, ct, keep, err := pc.p.prepare(item, taskHeaders(taskType))
 			if !bytes.Equal(in, item) {
 				t.Fatalf("%s: the task body was changed", pc.name)
 			}
