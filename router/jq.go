@@ -25,10 +25,18 @@ const jqErrorMax = 512
 // the task a dead letter naming the step; the output's size is bounded by
 // transform.apply like every step's.
 func jqStep(i int, code *gojq.Code, timeout time.Duration) step {
-	return func(item []byte) ([]byte, error) {
+	return func(item []byte) (out []byte, err error) {
 		fail := func(format string, args ...any) error {
 			return &unreadable{step: "transform", reason: fmt.Sprintf("transform[%d].jq: ", i) + clipError(fmt.Sprintf(format, args...), jqErrorMax)}
 		}
+		// gojq is not known to panic on any input, but a panic here would
+		// end the process on every redelivery of the task: it is a dead
+		// letter instead, as cel-go does with its own.
+		defer func() {
+			if r := recover(); r != nil {
+				out, err = nil, fail("internal error: %v", r)
+			}
+		}()
 		v, err := decodeJQ(item)
 		if err != nil {
 			return nil, fail("%v", err)
@@ -36,11 +44,11 @@ func jqStep(i int, code *gojq.Code, timeout time.Duration) step {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		it := code.RunWithContext(ctx, v)
-		out, ok := it.Next()
+		res, ok := it.Next()
 		if !ok {
 			return nil, fail("no output; a jq transform must yield exactly one value (filter tasks with a filter, not with select or empty)")
 		}
-		if err := jqError(ctx, out, timeout); err != nil {
+		if err := jqError(ctx, res, timeout); err != nil {
 			return nil, fail("%v", err)
 		}
 		if next, more := it.Next(); more {
@@ -49,7 +57,7 @@ func jqStep(i int, code *gojq.Code, timeout time.Duration) step {
 			}
 			return nil, fail("several outputs; a jq transform must yield exactly one value (collect them in an array: [ … ])")
 		}
-		b, err := gojq.Marshal(out)
+		b, err := gojq.Marshal(res)
 		if err != nil {
 			return nil, fail("encode the result: %v", err)
 		}
