@@ -14,7 +14,7 @@ func TestExamplesLoadWithoutProblems(t *testing.T) {
 	if err != nil {
 		t.Fatalf("configs/examples/ does not load:\n%v", err)
 	}
-	if got, want := cfg.Summary(), "ok: 2 webhooks, 3 incoming, 1 outgoing, 1 routes"; got != want {
+	if got, want := cfg.Summary(), "ok: 2 webhooks, 3 incoming, 3 outgoing, 3 routes"; got != want {
 		t.Errorf("Summary() = %q; want %q", got, want)
 	}
 	erp, ok := cfg.WebhookByIdentifier("erp-orders")

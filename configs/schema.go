@@ -289,6 +289,7 @@ func (d *decoder) routeFields(r *Route) fields {
 					{"exists", d.boolPtr(&c.Exists)},
 					{"gt", d.number(&c.GT)},
 					{"lt", d.number(&c.LT)},
+					{"cel", d.str(&c.CEL)},
 				})
 				r.Filter = append(r.Filter, c)
 			})
@@ -301,6 +302,7 @@ func (d *decoder) routeFields(r *Route) fields {
 					{"set", d.keyJSON(&t.Set)},
 					{"rename", d.keyValues(&t.Rename)},
 					{"remove", d.strs(&t.Remove)},
+					{"jq", d.str(&t.JQ)},
 				})
 				r.Transform = append(r.Transform, t)
 			})

@@ -258,10 +258,12 @@ type Route struct {
 	Disabled  bool
 }
 
-// Condition is one filter test on a gjson path; exactly one operator is set.
-// Scalars are kept as written in YAML (equals: 5 is "5") and compared with the
-// gjson result's String(); GT and LT compare numbers.
+// Condition is one filter test: a gjson path with exactly one operator, or
+// a CEL expression alone (SPEC §12). Scalars are kept as written in YAML
+// (equals: 5 is "5") and compared with the gjson result's String(); GT and
+// LT compare numbers.
 type Condition struct {
+	CEL       string // a CEL expression yielding bool; set without path or operator
 	Path      string
 	Equals    *string
 	NotEquals *string
@@ -278,6 +280,7 @@ type Transform struct {
 	Set    []KeyJSON  // key (sjson path) -> constant
 	Rename []KeyValue // old key -> new key
 	Remove []string
+	JQ     string // a jq program yielding exactly one value (SPEC §12)
 }
 
 // KeyValue is one ordered string mapping.

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/google/cel-go/cel"
 	"golang.org/x/net/http/httpguts"
 )
 
@@ -188,17 +189,35 @@ func (v *validator) route(r ref, rt *Route, incoming, outgoing nameSet) {
 		v.errorf(r, ".outgoing", "required; list one or more outgoing configurations (defined: %s)", definedList(outgoing.has, outgoing.order))
 	}
 	outgoing.refList(v, r, ".outgoing", "outgoing", rt.Outgoing, nil, "")
+	var env celEnv
 	for i, c := range rt.Filter {
-		v.condition(ref{r.src, fmt.Sprintf("%s.filter[%d]", r.path, i)}, c)
+		v.condition(ref{r.src, fmt.Sprintf("%s.filter[%d]", r.path, i)}, c, &env)
 	}
 	for i, t := range rt.Transform {
 		v.transform(ref{r.src, fmt.Sprintf("%s.transform[%d]", r.path, i)}, t)
 	}
 }
 
+// celEnv makes the CEL environment once per route, at its first cel entry.
+type celEnv struct {
+	env *cel.Env
+	err error
+}
+
+func (e *celEnv) get() (*cel.Env, error) {
+	if e.env == nil && e.err == nil {
+		e.env, e.err = CELEnv()
+	}
+	return e.env, e.err
+}
+
 var operators = []string{"equals", "not_equals", "in", "matches", "exists", "gt", "lt"}
 
-func (v *validator) condition(r ref, c Condition) {
+func (v *validator) condition(r ref, c Condition, env *celEnv) {
+	if r.has(".cel") {
+		v.celCondition(r, c, env)
+		return
+	}
 	if c.Path == "" {
 		v.errorf(r, ".path", "required; a gjson path on the item (status, lines.#.sku)")
 	}
@@ -210,7 +229,7 @@ func (v *validator) condition(r ref, c Condition) {
 	}
 	switch {
 	case len(set) == 0:
-		v.errorf(r, "", "no operator; use exactly one of %s", strings.Join(operators, ", "))
+		v.errorf(r, "", "no operator; use exactly one of %s, or a cel expression alone", strings.Join(operators, ", "))
 	case len(set) > 1:
 		v.errorf(r, "", "%d operators (%s); use exactly one per condition and add a condition for each", len(set), strings.Join(set, ", "))
 	}
@@ -224,8 +243,30 @@ func (v *validator) condition(r ref, c Condition) {
 	}
 }
 
+// celCondition checks a cel entry: alone in its condition, compiled, and
+// yielding bool.
+func (v *validator) celCondition(r ref, c Condition, env *celEnv) {
+	for _, k := range append([]string{"path"}, operators...) {
+		if r.has("." + k) {
+			v.errorf(r, "."+k, "not allowed beside cel; a cel expression stands alone, write this test in it or in its own condition")
+		}
+	}
+	e, err := env.get()
+	if err != nil {
+		v.errorf(r, ".cel", "CEL environment: %v", err)
+		return
+	}
+	if _, err := CompileCEL(e, c.CEL); err != nil {
+		v.errorf(r, ".cel", "%v", err)
+	}
+}
+
 func (v *validator) transform(r ref, t Transform) {
 	switch {
+	case r.has(".jq"):
+		if _, err := CompileJQ(t.JQ); err != nil {
+			v.errorf(r, ".jq", "%v", err)
+		}
 	case r.has(".map"):
 		v.pairs(r, ".map", t.Map, "a gjson path on the item")
 	case r.has(".rename"):

@@ -30,7 +30,7 @@ func (r *Router) handle(p *pair, msg jetstream.Msg, log *zap.Logger) {
 		id = fmt.Sprintf("%s-%d", stream, seq)
 	}
 	log = log.With(zap.String("task_id", id), zap.Int("attempt", attempt))
-	body, contentType, keep, err := p.prepare(msg.Data(), msg.Headers().Get(bus.HeaderContentType))
+	body, contentType, keep, err := p.prepare(msg.Data(), msg.Headers())
 	if err != nil {
 		// Nothing a retry changes: the task is a dead letter at once.
 		r.deadLetter(p, msg, log, &deliveryError{err: err}, attempt, stream, seq)

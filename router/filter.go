@@ -6,25 +6,47 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/google/cel-go/cel"
 	"github.com/tidwall/gjson"
 
 	"github.com/hookgate/hookgate/configs"
 )
 
-// condition is one compiled filter test.
+// condition is one compiled filter test: a test on a gjson path, or a cel
+// expression.
 type condition struct {
 	path string
 	test func(r gjson.Result) bool
+	cel  *celFilter // set instead of path and test
 }
 
 // filter holds when every condition holds; the empty filter passes everything.
 type filter []condition
 
 // compileFilter builds the conditions of a route, in order. Exactly one
-// operator must be set per condition (configs.Load checks it too).
+// operator, or a cel expression alone, must be set per condition
+// (configs.Load checks it too).
 func compileFilter(conds []configs.Condition) (filter, error) {
 	out := make(filter, 0, len(conds))
+	var env *cel.Env
 	for i, c := range conds {
+		if c.CEL != "" {
+			if c.Path != "" {
+				return nil, fmt.Errorf("filter[%d]: path %q beside cel; a cel expression stands alone", i, c.Path)
+			}
+			if env == nil {
+				var err error
+				if env, err = configs.CELEnv(); err != nil {
+					return nil, fmt.Errorf("filter[%d].cel: CEL environment: %w", i, err)
+				}
+			}
+			f, err := compileCEL(env, c.CEL)
+			if err != nil {
+				return nil, fmt.Errorf("filter[%d].cel: %w", i, err)
+			}
+			out = append(out, condition{cel: f})
+			continue
+		}
 		var tests []func(gjson.Result) bool
 		if c.Equals != nil {
 			want := *c.Equals
@@ -82,14 +104,27 @@ func number(r gjson.Result) (float64, bool) {
 	return 0, false
 }
 
-// match reports whether item passes every condition. item has passed
-// readJSON (see pair.prepare): gjson is not to see nesting it would
-// recurse through without bound.
-func (f filter) match(item []byte) bool {
-	for _, c := range f {
+// match reports whether item, with the task's headers h, passes every
+// condition, tried in order until one fails. item has passed readJSON (see
+// pair.prepare): gjson is not to see nesting it would recurse through
+// without bound. A cel expression that fails on the item (a missing key, a
+// wrong type, the cost limit) is an error naming it: the task is a dead
+// letter, it does not pass.
+func (f filter) match(item []byte, h map[string][]string) (bool, error) {
+	for i, c := range f {
+		if c.cel != nil {
+			ok, err := c.cel.eval(item, h)
+			if err != nil {
+				return false, &unreadable{step: "filter", reason: fmt.Sprintf("filter[%d].cel: %v", i, err)}
+			}
+			if !ok {
+				return false, nil
+			}
+			continue
+		}
 		if !c.test(gjson.GetBytes(item, c.path)) {
-			return false
+			return false, nil
 		}
 	}
-	return true
+	return true, nil
 }

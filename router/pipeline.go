@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hookgate/hookgate/configs"
+	"github.com/hookgate/hookgate/gateway/bus"
 	"github.com/hookgate/hookgate/parsers"
 )
 
@@ -49,8 +50,15 @@ func tooLarge(limit int) string {
 // never modified. A task that needs no JSON step (no filter, no transform,
 // format json) passes through unchanged, whatever it holds; a non-JSON task
 // (the raw parser) keeps its own Content-Type then.
-func (p *pair) prepare(data []byte, taskType string) (body []byte, contentType string, keep bool, err error) {
+//
+// h are the task's headers, which cel filters read; its content-type is
+// the task's type.
+func (p *pair) prepare(data []byte, h map[string][]string) (body []byte, contentType string, keep bool, err error) {
 	rt := p.route
+	var taskType string
+	if vs := h[bus.HeaderContentType]; len(vs) > 0 {
+		taskType = vs[0]
+	}
 	xml := p.dest.cfg.Format == "xml"
 	item := data
 	switch {
@@ -62,8 +70,8 @@ func (p *pair) prepare(data []byte, taskType string) (body []byte, contentType s
 	if err != nil {
 		return nil, "", false, err
 	}
-	if !rt.filter.match(item) {
-		return nil, "", false, nil
+	if ok, err := rt.filter.match(item, h); err != nil || !ok {
+		return nil, "", false, err
 	}
 	if !xml && len(rt.transform) == 0 {
 		if taskType != "" && !isJSON(taskType) {

@@ -64,7 +64,7 @@ func TestPrepareRefusesWhatARouteCannotRead(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := testPair(t, tt.rt, tt.format, tt.limit)
 			in := bytes.Clone(tt.body)
-			body, _, keep, err := p.prepare(tt.body, "text/plain")
+			body, _, keep, err := p.prepare(tt.body, taskHeaders("text/plain"))
 			var u *unreadable
 			if !errors.As(err, &u) || err.Error() != tt.want {
 				t.Fatalf("prepare = %.60q, keep %v, error %v; want the unreadable %q", body, keep, err, tt.want)
@@ -103,7 +103,7 @@ func TestPrepareDeliversWhatItCanRead(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := testPair(t, tt.rt, tt.format, 1<<20)
-			body, ct, keep, err := p.prepare([]byte(tt.body), tt.taskType)
+			body, ct, keep, err := p.prepare([]byte(tt.body), taskHeaders(tt.taskType))
 			if err != nil || keep != tt.keep || string(body) != tt.wantBody || ct != tt.wantType {
 				t.Errorf("prepare = %q %q keep %v err %v; want %q %q keep %v", body, ct, keep, err, tt.wantBody, tt.wantType, tt.keep)
 			}
@@ -151,4 +151,12 @@ func TestUnreadableTaskIsADeadLetterAtOnce(t *testing.T) {
 	if n := rc.count(); n != 1 {
 		t.Errorf("%d deliveries, want 1", n)
 	}
+}
+
+// taskHeaders are the headers of a task of the given type ("" for none).
+func taskHeaders(taskType string) map[string][]string {
+	if taskType == "" {
+		return map[string][]string{}
+	}
+	return map[string][]string{"content-type": {taskType}}
 }

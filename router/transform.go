@@ -37,10 +37,19 @@ func compileTransform(ts []configs.Transform) (transform, error) {
 		if t.Remove != nil {
 			n++
 		}
+		if t.JQ != "" {
+			n++
+		}
 		if n != 1 {
-			return nil, fmt.Errorf("transform[%d]: %d steps set; set exactly one of map, set, rename, remove", i, n)
+			return nil, fmt.Errorf("transform[%d]: %d steps set; set exactly one of map, set, rename, remove, jq", i, n)
 		}
 		switch {
+		case t.JQ != "":
+			code, err := configs.CompileJQ(t.JQ)
+			if err != nil {
+				return nil, fmt.Errorf("transform[%d].jq: %w", i, err)
+			}
+			out = append(out, jqStep(i, code, jqTimeout))
 		case t.Map != nil:
 			out = append(out, mapStep(slices.Clone(t.Map)))
 		case t.Set != nil:
@@ -72,6 +81,10 @@ func (t transform) apply(item []byte, limit int) ([]byte, error) {
 	cur := slices.Clone(item)
 	for i, s := range t {
 		next, err := s(cur)
+		var u *unreadable
+		if errors.As(err, &u) {
+			return nil, err // it names its step already
+		}
 		if err != nil {
 			return nil, fmt.Errorf("transform[%d]: %w", i, err)
 		}
