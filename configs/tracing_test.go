@@ -66,3 +66,59 @@ func TestTracingEndpointCredentialsAreSecrets(t *testing.T) {
 		t.Errorf("Redact left the password: %s", got)
 	}
 }
+
+// Spans go to otlp_endpoint + /v1/traces, else to the signal's own
+// variable as it is, else to OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces; a
+// variable that holds no usable URL is an error naming it.
+func TestTracesURL(t *testing.T) {
+	tests := []struct {
+		name     string
+		endpoint string
+		env      map[string]string
+		want     string
+		err      string
+	}{
+		{"nothing set exports nothing", "", nil, "", ""},
+		{"the config's base URL", "http://collector:4318", nil, "http://collector:4318/v1/traces", ""},
+		{"a trailing slash is not doubled", "https://otlp.example.com/otlp/", nil, "https://otlp.example.com/otlp/v1/traces", ""},
+		{"the config wins over the environment", "http://collector:4318", map[string]string{EnvOTLPEndpoint: "http://other:4318"}, "http://collector:4318/v1/traces", ""},
+		{"the environment's base URL", "", map[string]string{EnvOTLPEndpoint: "http://collector:4318/"}, "http://collector:4318/v1/traces", ""},
+		{"the traces variable is a full URL", "", map[string]string{EnvOTLPEndpoint: "http://a:4318", EnvOTLPTracesEndpoint: "http://b:4318/custom/traces"}, "http://b:4318/custom/traces", ""},
+		{"a bad base URL names its variable", "", map[string]string{EnvOTLPEndpoint: "collector:4318"}, "", `OTEL_EXPORTER_OTLP_ENDPOINT: invalid URL "collector:4318"`},
+		{"credentials in the variable are refused unshown", "", map[string]string{EnvOTLPTracesEndpoint: "https://u:s3cret-pw@otlp.example.com/v1/traces"}, "",
+			`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: URL "https://u:***@otlp.example.com/v1/traces" holds credentials`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Tracing{OTLPEndpoint: tt.endpoint}.TracesURL(func(k string) string { return tt.env[k] })
+			if got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+			switch {
+			case tt.err == "" && err != nil:
+				t.Errorf("unexpected error %v", err)
+			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+				t.Errorf("error %v, want one containing %q", err, tt.err)
+			case err != nil && strings.Contains(err.Error(), "s3cret"):
+				t.Errorf("the error shows the password: %v", err)
+			}
+		})
+	}
+}
+
+// The exporter's header values and endpoint credentials are masked.
+func TestOTLPSecretsAreMasked(t *testing.T) {
+	env := map[string]string{
+		"OTEL_EXPORTER_OTLP_HEADERS":        "Authorization=Bearer%20t0ken-in-header,x-api-key=k3y-value",
+		"OTEL_EXPORTER_OTLP_TRACES_HEADERS": "x-other=0ther-value",
+		EnvOTLPEndpoint:                     "https://user:pa55-word@otlp.example.com",
+	}
+	secrets := OTLPSecrets(func(k string) string { return env[k] })
+	msg := "export failed: 401 for Authorization: Bearer t0ken-in-header (sent Bearer%20t0ken-in-header), x-api-key k3y-value, x-other 0ther-value, user:pa55-word"
+	got := MaskSecrets(msg, secrets)
+	for _, s := range []string{"t0ken-in-header", "k3y-value", "0ther-value", "pa55-word"} {
+		if strings.Contains(got, s) {
+			t.Errorf("%q left in %s", s, got)
+		}
+	}
+}
