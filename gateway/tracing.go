@@ -80,7 +80,15 @@ func (tr tracer) begin(req *http.Request, identifier string) requestTrace {
 type headerCarrier http.Header
 
 func (c headerCarrier) Get(key string) string {
-	vs := http.Header(c)[http.CanonicalHeaderKey(key)]
+	var vs []string
+	switch key { // the propagator asks for these two; canonical without allocating
+	case "traceparent":
+		vs = c["Traceparent"]
+	case "tracestate":
+		vs = c["Tracestate"]
+	default:
+		vs = http.Header(c)[http.CanonicalHeaderKey(key)]
+	}
 	switch len(vs) {
 	case 0:
 		return ""
