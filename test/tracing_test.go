@@ -278,7 +278,9 @@ func TestTracingWithoutEndpointExportsNothing(t *testing.T) {
 		t.Logf("127.0.0.1:4318 is taken (%v): only the log is checked", err)
 	}
 	rcv := newReceiver(t, nil)
-	hg := start(t, writeConfig(t, map[string]string{"h.yaml": tracedConfig(rcv, "")}), "OTEL_BSP_SCHEDULE_DELAY=50")
+	// Empty values override any the test's own environment sets.
+	hg := start(t, writeConfig(t, map[string]string{"h.yaml": tracedConfig(rcv, "")}), "OTEL_BSP_SCHEDULE_DELAY=50",
+		"OTEL_EXPORTER_OTLP_ENDPOINT=", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=")
 	resp := hg.post("orders", "application/json", []byte(`{"items":[{"n":1}]}`), "traceparent: 00-"+senderTraceID+"-"+senderSpanID+"-00")
 	if resp.Status != http.StatusOK {
 		t.Fatalf("post: %d %s", resp.Status, resp.Raw)
