@@ -228,3 +228,34 @@ func TestRefusedRequestSpan(t *testing.T) {
 		t.Errorf("no request span with a status among %d spans", len(rec.Ended()))
 	}
 }
+
+// Whatever a sender puts in traceparent and tracestate, the task gets a
+// valid traceparent and a tracestate that parses and fits maxTraceState;
+// the sender's trace id is kept only from a traceparent that parses.
+func FuzzTraceContext(f *testing.F) {
+	f.Add("00-"+senderTrace+"-"+senderSpan+"-01", "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7")
+	f.Add("01-"+senderTrace+"-"+senderSpan+"-03-extra", "a=1,a=2")
+	f.Add("ff-"+senderTrace+"-"+senderSpan+"-01", "")
+	f.Add("00-"+senderTrace+"-"+senderSpan+"-01", strings.Repeat("k=v,", 40))
+	f.Fuzz(func(t *testing.T, traceparent, tracestate string) {
+		req := httptest.NewRequest(http.MethodPost, "/webhooks/x", nil)
+		req.Header["Traceparent"] = []string{traceparent}
+		req.Header["Tracestate"] = []string{tracestate}
+		rt := tracer{}.begin(req, "x")
+		if !validTraceparent.MatchString(rt.parent) {
+			t.Fatalf("traceparent %q for %q", rt.parent, traceparent)
+		}
+		if len(rt.state) > maxTraceState {
+			t.Fatalf("tracestate of %d characters", len(rt.state))
+		}
+		if rt.state != "" {
+			if _, err := trace.ParseTraceState(rt.state); err != nil {
+				t.Fatalf("tracestate %q does not parse: %v", rt.state, err)
+			}
+		}
+		sc := trace.SpanContextFromContext(propagation.TraceContext{}.Extract(context.Background(), propagation.HeaderCarrier(req.Header)))
+		if sc.IsValid() != (rt.parent[3:35] == sc.TraceID().String()) {
+			t.Fatalf("traceparent %q: task %q, OpenTelemetry reads %v", traceparent, rt.parent, sc)
+		}
+	})
+}
