@@ -394,6 +394,18 @@ func (d *decoder) number(p **float64) setter {
 	})
 }
 
+// float decodes a number into a plain float64, for keys whose default
+// Default sets (tracing.sample_ratio).
+func (d *decoder) float(p *float64) setter {
+	return convert(d, p, "a number", func(s string) (float64, error) {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return 0, fmt.Errorf("invalid number %q; write a number such as 1 or 0.25", clip(s))
+		}
+		return v, nil
+	})
+}
+
 func (d *decoder) duration(p *time.Duration) setter {
 	return convert(d, p, "a duration", func(s string) (time.Duration, error) {
 		v, err := time.ParseDuration(s)

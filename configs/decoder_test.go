@@ -17,7 +17,7 @@ func TestStrictDecoding(t *testing.T) {
 		{"an empty document is valid", "", nil, nil},
 		{"null sections are valid", "server:\nwebhooks:\n", nil, nil},
 		{"an unknown top-level key lists the sections", "serverr: {}\n",
-			nil, []string{"t.yaml:1: serverr: unknown key; allowed: server, admin, log, nats, auth_profiles, webhooks, incoming, outgoing, routes"}},
+			nil, []string{"t.yaml:1: serverr: unknown key; allowed: server, admin, log, nats, tracing, auth_profiles, webhooks, incoming, outgoing, routes"}},
 		{"an unknown nested key names the full path", "server:\n  listen: \":8080\"\n  max_bdy: 1MiB\n",
 			nil, []string{"t.yaml:3: server.max_bdy: unknown key; allowed: listen, max_body, read_header_timeout, read_timeout, shutdown_timeout, spool_dir"}},
 		{"a top level that is not a map is an error", "- a\n- b\n",

@@ -74,6 +74,7 @@ func Default() *Config {
 			},
 			PublishTimeout: 5 * time.Second,
 		},
+		Tracing: Tracing{SampleRatio: 1},
 	}
 }
 

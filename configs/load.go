@@ -17,7 +17,7 @@ import (
 // Load reads a configuration from a YAML file or a directory. In a directory
 // every *.yaml and *.yml file (not dotfiles, not subdirectories) is read in name order and the lists (webhooks,
 // incoming, outgoing, routes, auth_profiles) are concatenated; the sections
-// server, admin, log and nats may each be set in one file only, and a second
+// server, admin, log, nats and tracing may each be set in one file only, and a second
 // file setting one is a problem naming both (merging them key by key would
 // make the effective value depend on file names). The error, if any, is
 // Problems with every problem found.
@@ -192,7 +192,7 @@ type refs struct {
 	authProfiles []ref
 }
 
-var singleSections = []string{"server", "admin", "log", "nats"}
+var singleSections = []string{"server", "admin", "log", "nats", "tracing"}
 
 func merge(files []*parsed) (*Config, *refs, Problems) {
 	cfg := Default()
@@ -228,6 +228,8 @@ func merge(files []*parsed) (*Config, *refs, Problems) {
 				cfg.Log = f.cfg.Log
 			case "nats":
 				cfg.NATS = f.cfg.NATS
+			case "tracing":
+				cfg.Tracing = f.cfg.Tracing
 			}
 		}
 		cfg.Webhooks = appendRefs(cfg.Webhooks, f.cfg.Webhooks, &r.webhooks, f, "webhooks")

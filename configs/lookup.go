@@ -26,6 +26,7 @@ func (c *Config) Secrets() []string {
 	}
 	add(c.Admin.Token, c.NATS.Password, c.NATS.Token, c.NATS.Embedded.Auth.Token, c.NATS.Embedded.Auth.Password)
 	add(urlListSecrets(c.NATS.URL)...)
+	add(urlSecrets(c.Tracing.OTLPEndpoint)...)
 	for _, w := range c.Webhooks {
 		for _, p := range w.PreProcessors {
 			switch {

@@ -17,6 +17,7 @@ func (d *decoder) topFields(c *Config, seen map[string]int) fields {
 		section("admin", func(n *yaml.Node, p string) { d.object(n, p, d.adminFields(&c.Admin)) }),
 		section("log", func(n *yaml.Node, p string) { d.object(n, p, d.logFields(&c.Log)) }),
 		section("nats", func(n *yaml.Node, p string) { d.object(n, p, d.natsFields(&c.NATS)) }),
+		section("tracing", func(n *yaml.Node, p string) { d.object(n, p, d.tracingFields(&c.Tracing)) }),
 		{"auth_profiles", elements(d, &c.AuthProfiles, func() AuthProfile { return AuthProfile{} }, d.authProfileFields)},
 		{"webhooks", elements(d, &c.Webhooks, defaultWebhook, d.webhookFields)},
 		{"incoming", elements(d, &c.Incoming, defaultIncoming, d.incomingFields)},
@@ -113,6 +114,10 @@ func (d *decoder) natsFields(n *NATS) fields {
 		{"publish_timeout", d.duration(&n.PublishTimeout)},
 		{"connect_timeout", d.duration(&n.ConnectTimeout)},
 	}
+}
+
+func (d *decoder) tracingFields(t *Tracing) fields {
+	return fields{{"otlp_endpoint", d.str(&t.OTLPEndpoint)}, {"sample_ratio", d.float(&t.SampleRatio)}}
 }
 
 func (d *decoder) webhookFields(w *Webhook) fields {

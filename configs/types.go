@@ -26,6 +26,7 @@ type Config struct {
 	Admin        Admin
 	Log          Log
 	NATS         NATS
+	Tracing      Tracing
 	AuthProfiles []AuthProfile
 	Webhooks     []Webhook
 	Incoming     []Incoming
@@ -58,6 +59,14 @@ type Admin struct {
 type Log struct {
 	Level  string // debug, info (default), warn, error
 	Format string // json (default) or console
+}
+
+// Tracing says where spans are exported (SPEC §12). With no endpoint here
+// or in OTEL_EXPORTER_OTLP_ENDPOINT nothing is exported, and tasks and
+// deliveries still carry their W3C traceparent.
+type Tracing struct {
+	OTLPEndpoint string  // OTLP/HTTP base URL; spans go to <base>/v1/traces
+	SampleRatio  float64 // default 1: the share of new traces recorded
 }
 
 // NATS says where tasks are stored: an embedded server when URL is empty.

@@ -23,6 +23,7 @@ func validate(cfg *Config, r *refs) Problems {
 	v.admin(r.sections["admin"])
 	v.log(r.sections["log"])
 	v.nats(r.sections["nats"])
+	v.tracing(r.sections["tracing"])
 	incoming := v.names("incoming", len(cfg.Incoming), func(i int) string { return cfg.Incoming[i].Name }, r.incoming)
 	outgoing := v.names("outgoing", len(cfg.Outgoing), func(i int) string { return cfg.Outgoing[i].Name }, r.outgoing)
 	profiles := v.names("auth profile", len(cfg.AuthProfiles), func(i int) string { return cfg.AuthProfiles[i].Name }, r.authProfiles)

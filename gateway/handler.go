@@ -30,6 +30,7 @@ func (s *Server) handleWebhook(c echo.Context) (err error) {
 	c.Response().Header()[echo.HeaderXRequestID] = []string{id}
 
 	identifier := c.Param("identifier")
+	tr := s.tracer.begin(req, identifier)
 	status, tasks := 0, 0
 	var wm *webhookMetrics
 	var w *webhook
@@ -61,6 +62,7 @@ func (s *Server) handleWebhook(c echo.Context) (err error) {
 				DurationMS: float64(s.now().Sub(start).Microseconds()) / 1000,
 			})
 		}
+		tr.end(w, id, status, stored, msg)
 		s.metrics.request(wm, status, s.now().Sub(start).Seconds())
 		s.log.Info("request",
 			zap.String("request_id", id),
@@ -109,7 +111,7 @@ func (s *Server) handleWebhook(c echo.Context) (err error) {
 	if replay {
 		chain = nil // validated when it first came in
 	}
-	if err := validate(req.Context(), wm, chain, vr, false); err != nil {
+	if err := tr.validate(req.Context(), wm, chain, vr, false); err != nil {
 		return err
 	}
 	fwd, err := w.forwardedHeaders(req.Header)
@@ -137,7 +139,7 @@ func (s *Server) handleWebhook(c echo.Context) (err error) {
 		loggedText, loggedCut = loggedBody(b)
 	}
 	vr.Body = b
-	if err := validate(req.Context(), wm, chain, vr, true); err != nil {
+	if err := tr.validate(req.Context(), wm, chain, vr, true); err != nil {
 		return err
 	}
 
@@ -147,6 +149,7 @@ func (s *Server) handleWebhook(c echo.Context) (err error) {
 	// so no deadline is needed here.
 	ctx := context.WithoutCancel(req.Context())
 	p := s.newPublication(w, id, start, req, b, fwd)
+	p.trace = tr
 	if replay {
 		p.dedup = id // stored again, not dropped as a repeat of the original
 	}

@@ -34,6 +34,7 @@ type publication struct {
 	started    bool
 	added      []int         // tasks handed to the batch, per target
 	tmpl       *taskTemplate // the message of the target being published
+	trace      requestTrace  // ce-traceparent, ce-tracestate and the spans
 }
 
 func (s *Server) newPublication(w *webhook, id string, received time.Time, req *http.Request, b *body, fwd forwarding) *publication {
@@ -88,8 +89,9 @@ func (w *webhook) forwardedHeaders(h http.Header) (forwarding, error) {
 	return f, nil
 }
 
-func (p *publication) run(ctx context.Context, contentType string) (bus.BatchResult, error) {
+func (p *publication) run(ctx context.Context, contentType string) (_ bus.BatchResult, err error) {
 	defer p.releaseTemplate()
+	endParse := p.trace.step(bus.SpanParse)
 	full := make([][]parsers.Item, len(p.w.targets))
 	for i := range p.w.targets {
 		t := &p.w.targets[i]
@@ -105,10 +107,16 @@ func (p *publication) run(ctx context.Context, contentType string) (bus.BatchRes
 			return nil
 		})
 		if err != nil {
+			endParse(err)
 			return bus.BatchResult{}, err
 		}
 		full[i] = items
 	}
+	endParse(nil)
+	// Incremental targets are parsed while they are published: their
+	// parsing is inside this span.
+	endPublish := p.trace.step(bus.SpanPublish)
+	defer func() { endPublish(err) }()
 
 	batch := p.bus.NewBatch()
 	p.started = true
@@ -220,6 +228,8 @@ const (
 	slotContentType
 	slotTime
 	slotRequestID
+	slotTraceParent
+	slotTraceState // removed when the request has none
 	slotCount
 	slotForwarded = slotCount + 6 // after the five that never change
 )
@@ -239,6 +249,8 @@ func newTaskTemplate(w *webhook, t *target) *taskTemplate {
 	set(bus.HeaderContentType, "") // slotContentType
 	set(bus.HeaderCETime, "")      // slotTime
 	set(bus.HeaderCERequestID, "") // slotRequestID
+	set(bus.HeaderCETraceParent, "")
+	set(bus.HeaderCETraceState, "")
 	set(bus.HeaderCEItemCount, "") // slotCount: removed in incremental mode
 	set(bus.HeaderCESpecVersion, "1.0")
 	set(bus.HeaderCESource, w.source)
@@ -266,6 +278,7 @@ func (p *publication) template(t *target, count int) *taskTemplate {
 	h := tm.msg.Header
 	tm.vals[slotTime] = p.ceTime
 	tm.vals[slotRequestID] = p.requestID
+	p.setTrace(tm)
 	if count >= 0 {
 		tm.vals[slotCount] = strconv.Itoa(count)
 		h[bus.HeaderCEItemCount] = tm.vals[slotCount : slotCount+1 : slotCount+1]

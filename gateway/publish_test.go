@@ -85,6 +85,10 @@ func TestReusedTaskMessagesCarryOnlyTheirRequestsHeaders(t *testing.T) {
 			if w.count != "" {
 				exp["ce-itemcount"] = w.count
 			}
+			// A new trace per request (SPEC §12): its own test is TestTaskTraceContext.
+			if tp := got["ce-traceparent"]; validTraceparent.MatchString(tp) {
+				exp["ce-traceparent"] = tp
+			}
 			if w.event != "" {
 				exp["X-Event"] = w.event
 			}

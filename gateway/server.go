@@ -31,6 +31,9 @@ type Server struct {
 	reqlog *bus.LogWriter
 	// load counts requests and spooled bytes across reloads.
 	load load
+	// tracer is set before serving (SetTracerProvider); its zero value
+	// propagates trace context and records no spans.
+	tracer tracer
 }
 
 // New builds a Server on rt, publishing through b.

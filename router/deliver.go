@@ -43,6 +43,7 @@ func (r *Router) handle(p *pair, msg jetstream.Msg, log *zap.Logger) {
 
 	stopBeat := r.heartbeat(msg, p.consumer.AckWait)
 	sendCtx, captured := r.withCapture(r.abortCtx, p.dest.redact.captureLimit())
+	sendCtx = r.traceAttempt(sendCtx, p, msg.Headers(), id, attempt)
 	start := time.Now()
 	derr := p.dest.send(sendCtx, r.stopCtx, body, contentType, id)
 	took := time.Since(start)

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/configs"
@@ -56,6 +57,7 @@ type Router struct {
 	heartbeatAt func(ackWait time.Duration) time.Duration
 	attempts    *bus.LogWriter // the attempt log; Start makes one when nil
 	ownAttempts bool           // attempts was made by Start: Stop closes it
+	tracer      trace.Tracer   // nil: attempts send traceparent, record no span
 }
 
 // route is one compiled route.
@@ -85,6 +87,8 @@ type options struct {
 	metrics    *Metrics
 	attempts   *bus.LogWriter
 	maxPayload int64
+
+	tracerProvider trace.TracerProvider // WithTracerProvider
 }
 
 // WithMetrics makes the Router record its deliveries in m; nil records nothing.
@@ -194,6 +198,7 @@ func New(cfg *configs.Config, js jetstream.JetStream, log *zap.Logger, version s
 		}
 	}
 	r.attempts = o.attempts
+	r.tracer = tracerOf(o.tracerProvider)
 	r.captureResponses()
 	// A reload that removes a pair stops exporting its series; a disabled
 	// route is still configured and keeps its counts.

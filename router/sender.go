@@ -131,6 +131,7 @@ func (d *destination) send(ctx, stop context.Context, body []byte, contentType, 
 			return &deliveryError{retryable: true, err: errStopping}
 		}
 	}
+	ctx, endSpan := d.startAttempt(ctx)
 	for try := 0; ; try++ {
 		status, used, derr := d.do(ctx, body, contentType, id)
 		if status == http.StatusUnauthorized && used != nil && try == 0 {
@@ -143,6 +144,7 @@ func (d *destination) send(ctx, stop context.Context, body []byte, contentType, 
 			// have put a secret there.
 			derr.err = d.redact.err(derr.err)
 		}
+		endSpan(status, derr)
 		return derr
 	}
 }
@@ -164,6 +166,7 @@ func (d *destination) do(ctx context.Context, body []byte, contentType, id strin
 	}
 	req.Header.Set("User-Agent", d.userAgent)
 	req.Header.Set("Idempotency-Key", id)
+	injectTrace(ctx, req.Header)
 	var used *oauth2.Token
 	if d.creds != nil {
 		if used, err = d.creds.apply(ctx, req); err != nil {

@@ -94,7 +94,7 @@ func TestIngestXMLOrdersStoresOneTaskPerOrderWithTheSpecHeaders(t *testing.T) {
 			"Nats-Msg-Id":    "erp-orders/erp-orders/d-1/" + idx,
 			"X-Erp-Event":    "order.changed",
 		}
-		assertHeaders(t, task.Header, want, "ce-time")
+		assertHeaders(t, task.Header, want, "ce-time", "ce-traceparent") // tracing_test.go checks it
 		ceTime, err := time.Parse(time.RFC3339Nano, task.Header.Get("ce-time"))
 		if err != nil || ceTime.Location() != time.UTC || time.Since(ceTime) > time.Minute {
 			t.Errorf("ce-time %q is not a recent RFC 3339 UTC time", task.Header.Get("ce-time"))

@@ -64,6 +64,8 @@ type serving struct {
 	underListeners int
 	listen         net.Addr // the public listener, once bound
 	admin          net.Addr // the admin listener, once bound (nil: admin.listen "")
+
+	tracing *gateway.Exporter // nil: no spans exported
 }
 
 func newServing(path string, cfg *configs.Config, log *zap.Logger) *serving {

@@ -38,12 +38,14 @@ type step struct {
 // that it answers (metrics, reload) while requests drain; the router
 // (deliveries under way finish); the attempt log, after the deliveries and
 // before NATS closes, so that their last attempts are logged; NATS (drain,
-// then the embedded server); the signals, so that a second SIGTERM during
-// the drain is not fatal; and the memory limit last.
+// then the embedded server); the span export, after every request and
+// delivery has ended its span (flush); the signals, so that a second
+// SIGTERM during the drain is not fatal; and the memory limit last.
 func serveSteps(watch bool) []step {
 	steps := []step{
 		{"memory", (*serving).setMemoryLimit},
 		{"signals", (*serving).catchSignals},
+		{"tracing", (*serving).startTracing},
 		{"nats", (*serving).openBus},
 		{"metrics", (*serving).newMetrics},
 		{"gateway", (*serving).buildGateway},
@@ -157,6 +159,7 @@ func (s *serving) buildGateway() error {
 	}
 	s.srv = gateway.New(rt, s.bus, s.log.Named("gateway"))
 	s.srv.SetMetrics(s.metrics.gateway)
+	s.srv.SetTracerProvider(s.tracing.TracerProvider())
 	s.reload = &reloader{path: s.path, srv: s.srv, metrics: s.metrics.gateway, log: s.log.Named("reload")}
 	return nil
 }
@@ -191,7 +194,7 @@ func logCloser(w *bus.LogWriter, what string) func(context.Context) error {
 
 // startRouter starts delivery; reloads replace the router too (SPEC §8).
 func (s *serving) startRouter() error {
-	routes, err := startRouter(s.ctx, s.cfg, s.bus, s.log, s.metrics.router, s.attempts)
+	routes, err := startRouter(s.ctx, s.cfg, s.bus, s.log, s.metrics.router, s.attempts, s.tracing.TracerProvider())
 	if err != nil {
 		return err
 	}

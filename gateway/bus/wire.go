@@ -121,6 +121,12 @@ const (
 	HeaderCEItemIndex   = "ce-itemindex"
 	HeaderCEItemCount   = "ce-itemcount"
 	HeaderContentType   = "content-type"
+	// HeaderCETraceParent and HeaderCETraceState are the CloudEvents
+	// distributed tracing extension (SPEC §12): the W3C traceparent and
+	// tracestate of the request that made the task. Every task carries
+	// ce-traceparent; ce-tracestate only when there is one.
+	HeaderCETraceParent = "ce-traceparent"
+	HeaderCETraceState  = "ce-tracestate"
 	// CEHeaderPrefix starts every CloudEvents header.
 	CEHeaderPrefix = "ce-"
 )
