@@ -41,16 +41,42 @@ func (r *Router) handle(p *pair, msg jetstream.Msg, log *zap.Logger) {
 		return
 	}
 
+	// The heartbeat runs from here so that a task waiting on an open
+	// circuit stays this process's (no redelivery, no attempt spent).
 	stopBeat := r.heartbeat(msg, p.consumer.AckWait)
-	sendCtx, captured := r.withCapture(r.abortCtx, p.dest.redact.captureLimit())
-	start := time.Now()
-	derr := p.dest.send(sendCtx, r.stopCtx, body, contentType, id)
-	took := time.Since(start)
-	stopBeat()
-	// A stop is no attempt of the destination's: the task goes back unlogged.
-	if derr == nil || (!errors.Is(derr, errStopping) && r.abortCtx.Err() == nil) {
-		r.logAttempt(p, captured, msg.Headers(), id, attempt, start, took, derr)
+	var (
+		derr  *deliveryError
+		start time.Time
+		took  time.Duration
+	)
+	for {
+		probe, err := p.circuit.wait(r.stopCtx)
+		if err != nil {
+			stopBeat()
+			r.settle(log, "nak on stop", msg.Nak())
+			return
+		}
+		sendCtx, captured := r.withCapture(r.abortCtx, p.dest.redact.captureLimit())
+		start = time.Now()
+		derr = p.dest.send(sendCtx, r.stopCtx, body, contentType, id)
+		took = time.Since(start)
+		stopping := derr != nil && (errors.Is(derr, errStopping) || r.abortCtx.Err() != nil)
+		// A stop is no attempt of the destination's: the task goes back unlogged.
+		if !stopping {
+			r.logAttempt(p, captured, msg.Headers(), id, attempt, start, took, derr)
+		}
+		o := circuitOutcome(derr, stopping)
+		p.circuit.done(time.Now(), probe, o)
+		if !probe || o != outcomeFailed {
+			break
+		}
+		// A failed probe tells of the destination, not of the task: the
+		// task keeps its attempt and waits for the next probe.
+		p.metrics.attempt(took.Seconds())
+		p.metrics.retried()
+		log.Info("circuit probe failed; the circuit stays open", zap.Int("status", derr.status), zap.Error(derr))
 	}
+	stopBeat()
 
 	switch {
 	case derr == nil:
@@ -105,6 +131,24 @@ func (r *Router) heartbeat(msg jetstream.Msg, ackWait time.Duration) func() {
 		stopped = true
 		mu.Unlock()
 		t.Stop()
+	}
+}
+
+// circuitOutcome is what an attempt's result tells the pair's breaker: a
+// retryable failure counts against the destination, any answer (a 4xx
+// too) shows it is up, and an attempt that never reached it tells nothing.
+func circuitOutcome(derr *deliveryError, stopping bool) outcome {
+	switch {
+	case derr == nil:
+		return outcomeAnswered
+	case stopping:
+		return outcomeNone
+	case derr.retryable:
+		return outcomeFailed
+	case derr.status != 0:
+		return outcomeAnswered
+	default:
+		return outcomeNone
 	}
 }
 

@@ -73,6 +73,10 @@ type pair struct {
 	dlq      string
 	slots    int          // deliveries in flight in this process
 	metrics  *pairMetrics // nil: no metrics
+	// circuit is the pair's breaker, shared with the Routers before and
+	// after this one; Start applies circuitCfg to it.
+	circuit    *breaker
+	circuitCfg configs.Circuit
 	// maxOutput bounds what transform and format xml produce: the NATS
 	// max payload, which already bounds the task itself.
 	maxOutput int
@@ -85,6 +89,7 @@ type options struct {
 	metrics    *Metrics
 	attempts   *bus.LogWriter
 	maxPayload int64
+	circuits   *Circuits
 }
 
 // WithMetrics makes the Router record its deliveries in m; nil records nothing.
@@ -115,6 +120,9 @@ func New(cfg *configs.Config, js jetstream.JetStream, log *zap.Logger, version s
 		log = zap.NewNop()
 	}
 	maxOutput := maxOutputOf(o.maxPayload, js)
+	if o.circuits == nil {
+		o.circuits = NewCircuits()
+	}
 	stream := bus.TaskStream(cfg.NATS.Stream.Name)
 	subjects := make(map[string]string, len(cfg.Incoming))
 	for _, in := range cfg.Incoming {
@@ -188,8 +196,10 @@ func New(cfg *configs.Config, js jetstream.JetStream, log *zap.Logger, version s
 				consumer:  consumerConfig(cname, rt.Name, name, subject, out),
 				dlq:       bus.DLQSubject(rt.Name, name),
 				slots:     slotsOf(out),
-				metrics:   o.metrics.forPair(rt.Name, name),
-				maxOutput: maxOutput,
+				metrics:    o.metrics.forPair(rt.Name, name),
+				maxOutput:  maxOutput,
+				circuit:    o.circuits.forPair(rt.Name, name, out.Circuit),
+				circuitCfg: out.Circuit,
 			})
 		}
 	}
@@ -204,6 +214,7 @@ func New(cfg *configs.Config, js jetstream.JetStream, log *zap.Logger, version s
 		}
 	}
 	o.metrics.retain(func(route, outgoing string) bool { return configured[[2]string{route, outgoing}] })
+	o.circuits.retain(func(route, outgoing string) bool { return configured[[2]string{route, outgoing}] })
 	return r, nil
 }
 
@@ -314,6 +325,9 @@ func (r *Router) Start(ctx context.Context) error {
 			p.consumer.Durable, r.stream, p.route.name, err, strings.Join(p.consumer.FilterSubjects, " and "))
 	}
 	for i, p := range r.pairs {
+		// Now, with the previous Router stopped, a reloaded circuit
+		// setting takes effect; the state stays.
+		p.circuit.configure(p.circuitCfg, p.metrics.circuitGauge())
 		r.wg.Add(1)
 		go r.consume(p, its[i])
 	}

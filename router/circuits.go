@@ -1,0 +1,82 @@
+package router
+
+import (
+	"sync"
+	"time"
+
+	"github.com/hookgate/hookgate/configs"
+)
+
+// Circuits holds the circuit breaker of every (route, outgoing) pair of the
+// process. It outlives the Routers a reload replaces, so that a pair the
+// reload keeps keeps its state: give the same Circuits to each (WithCircuits;
+// a Supervisor does so by itself). Its methods are safe for concurrent use.
+type Circuits struct {
+	clock clock
+
+	mu    sync.Mutex
+	pairs map[[2]string]*breaker
+}
+
+// NewCircuits makes an empty set of breakers.
+func NewCircuits() *Circuits { return newCircuits(realClock{}) }
+
+func newCircuits(c clock) *Circuits {
+	return &Circuits{clock: c, pairs: map[[2]string]*breaker{}}
+}
+
+// WithCircuits makes the Router keep its pairs' breakers in c, to share
+// them with the Routers before and after it; without it New makes its own.
+func WithCircuits(c *Circuits) Option {
+	return func(o *options) { o.circuits = c }
+}
+
+// CircuitView is one pair's breaker as the admin API shows it. Until is
+// the end of the open window, zero unless State is CircuitOpen.
+type CircuitView struct {
+	State    string
+	Failures int // failed attempts in a row
+	Until    time.Time
+}
+
+// Circuit reads the breaker of (route, outgoing); ok is false for a pair no
+// Router of this process built.
+func (c *Circuits) Circuit(route, outgoing string) (v CircuitView, ok bool) {
+	if c == nil {
+		return CircuitView{}, false
+	}
+	c.mu.Lock()
+	b := c.pairs[[2]string{route, outgoing}]
+	c.mu.Unlock()
+	if b == nil {
+		return CircuitView{}, false
+	}
+	v.State, v.Failures, v.Until = b.view()
+	return v, true
+}
+
+// forPair is the breaker of (route, outgoing), made closed the first time.
+// The caller configures it when its Router starts.
+func (c *Circuits) forPair(route, outgoing string, cfg configs.Circuit) *breaker {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	key := [2]string{route, outgoing}
+	b := c.pairs[key]
+	if b == nil {
+		b = newBreaker(cfg, c.clock)
+		c.pairs[key] = b
+	}
+	return b
+}
+
+// retain forgets the breakers of the pairs keep refuses (a reload removed
+// them); a Router still running keeps using its own.
+func (c *Circuits) retain(keep func(route, outgoing string) bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for key := range c.pairs {
+		if !keep(key[0], key[1]) {
+			delete(c.pairs, key)
+		}
+	}
+}
