@@ -28,7 +28,9 @@ func TestWithDefaults(t *testing.T) {
 		{"max_interval is raised to initial_interval", Outgoing{Name: "o", Retry: Retry{InitialInterval: time.Hour}},
 			func(o *Outgoing) { o.Retry.InitialInterval, o.Retry.MaxInterval = time.Hour, time.Hour }},
 		{"a circuit with failures 0 stays off", Outgoing{Name: "o", Circuit: Circuit{OpenFor: time.Second}},
-			func(o *Outgoing) { o.Circuit = Circuit{Failures: 0, OpenFor: time.Second, MaxOpenFor: 10 * time.Minute} }},
+			func(o *Outgoing) {
+				o.Circuit = Circuit{Failures: 0, OpenFor: time.Second, MaxOpenFor: 10 * time.Minute}
+			}},
 		{"max_open_for is raised to open_for", Outgoing{Name: "o", Circuit: Circuit{Failures: 3, OpenFor: time.Hour}},
 			func(o *Outgoing) { o.Circuit = Circuit{Failures: 3, OpenFor: time.Hour, MaxOpenFor: time.Hour} }},
 	}

@@ -191,11 +191,11 @@ func New(cfg *configs.Config, js jetstream.JetStream, log *zap.Logger, version s
 				r.dests = append(r.dests, d)
 			}
 			r.pairs = append(r.pairs, &pair{
-				route:     compiled,
-				dest:      d,
-				consumer:  consumerConfig(cname, rt.Name, name, subject, out),
-				dlq:       bus.DLQSubject(rt.Name, name),
-				slots:     slotsOf(out),
+				route:      compiled,
+				dest:       d,
+				consumer:   consumerConfig(cname, rt.Name, name, subject, out),
+				dlq:        bus.DLQSubject(rt.Name, name),
+				slots:      slotsOf(out),
 				metrics:    o.metrics.forPair(rt.Name, name),
 				maxOutput:  maxOutput,
 				circuit:    o.circuits.forPair(rt.Name, name, out.Circuit),
