@@ -70,6 +70,17 @@ func (b *breaker) configure(cfg configs.Circuit, gauge prometheus.Gauge) {
 	b.setGauge()
 }
 
+// detach stops the breaker exporting its state, leaving the gauge at 0: a
+// reload dropped the pair.
+func (b *breaker) detach() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.gauge != nil {
+		b.gauge.Set(0)
+	}
+	b.gauge = nil
+}
+
 // admit decides whether an attempt may start at now. ok with probe means
 // the caller is the half-open probe and must report with done(probe true).
 // Otherwise, when not ok, the caller waits until wake (zero: until the

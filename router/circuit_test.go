@@ -283,6 +283,13 @@ func TestCircuitsKeepStateAndExportIt(t *testing.T) {
 	if _, ok := cs.Circuit("r", "o"); ok {
 		t.Fatal("a removed pair is still shown")
 	}
+	if gaugeValue(gauge) != 0 {
+		t.Errorf("a removed pair's hookgate_circuit_open is %v, want 0", gaugeValue(gauge))
+	}
+	b.done(clk.Now(), true, outcomeFailed) // its old Router still running
+	if gaugeValue(gauge) != 0 {
+		t.Errorf("a removed pair's breaker still sets hookgate_circuit_open: %v", gaugeValue(gauge))
+	}
 }
 
 func gaugeValue(g prometheus.Gauge) float64 {

@@ -69,14 +69,16 @@ func (c *Circuits) forPair(route, outgoing string, cfg configs.Circuit) *breaker
 	return b
 }
 
-// retain forgets the breakers of the pairs keep refuses (a reload removed
-// them); a Router still running keeps using its own.
+// retain forgets the breakers of the pairs keep refuses (a reload removed or
+// disabled them) and sets their hookgate_circuit_open to 0; a Router still
+// running keeps using them until it stops, without the metric.
 func (c *Circuits) retain(keep func(route, outgoing string) bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for key := range c.pairs {
-		if !keep(key[0], key[1]) {
+		if b := c.pairs[key]; !keep(key[0], key[1]) {
 			delete(c.pairs, key)
+			b.detach()
 		}
 	}
 }

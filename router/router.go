@@ -214,7 +214,13 @@ func New(cfg *configs.Config, js jetstream.JetStream, log *zap.Logger, version s
 		}
 	}
 	o.metrics.retain(func(route, outgoing string) bool { return configured[[2]string{route, outgoing}] })
-	o.circuits.retain(func(route, outgoing string) bool { return configured[[2]string{route, outgoing}] })
+	// Breakers are kept only for the pairs this Router runs: a disabled
+	// route's pairs show closed and start closed when enabled again.
+	built := map[[2]string]bool{}
+	for _, p := range r.pairs {
+		built[[2]string{p.route.name, p.dest.cfg.Name}] = true
+	}
+	o.circuits.retain(func(route, outgoing string) bool { return built[[2]string{route, outgoing}] })
 	return r, nil
 }
 
