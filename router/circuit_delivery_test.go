@@ -97,3 +97,34 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// A reload while a task waits on an open circuit hands it back to
+// JetStream, which counts one more delivery; the Router takes it off again,
+// so the task's attempts are only those it made: two failures that opened
+// the circuit, then the probe after the reload, answered 400 (a dead letter
+// at once), is attempt 3. Without the correction it would say 4.
+func TestCircuitReloadSpendsNoAttemptOfAWaitingTask(t *testing.T) {
+	js := startJS(t)
+	var status atomic.Int32
+	status.Store(http.StatusServiceUnavailable)
+	rc := newReceiver(t, func(_ int, _ arrival, w http.ResponseWriter) { w.WriteHeader(int(status.Load())) })
+	out := testOutgoing("erp", rc.URL)
+	out.Concurrency = 1
+	out.Circuit = configs.Circuit{Failures: 2, OpenFor: 100 * time.Millisecond, MaxOpenFor: 100 * time.Millisecond}
+	s := startSupervisor(t, testConfig(configs.Route{}, out), js)
+	publishTask(t, js, "tasks.orders", "task-0", `{"n":0}`)
+	// Two attempts open the circuit; the third request is a probe, after
+	// which the task waits in this process.
+	rc.wait(t, 3)
+
+	changed := out
+	changed.Timeout = 3 * time.Second
+	if !reload(t, s, testConfig(configs.Route{}, changed)) {
+		t.Fatal("a changed timeout did not restart the router")
+	}
+	status.Store(http.StatusBadRequest)
+	m := nextDeadLetter(t, js, "dlq.r.erp")
+	if got := m.Headers().Get("hookgate-attempts"); got != "3" {
+		t.Errorf("hookgate-attempts %q, want 3 (2 attempts, then the probe; the reload's hand-back is none)", got)
+	}
+}

@@ -16,13 +16,28 @@ type Circuits struct {
 
 	mu    sync.Mutex
 	pairs map[[2]string]*breaker
+	// parked counts, per task, the deliveries JetStream counted that made
+	// no attempt: a Router stopped (a reload) while the task waited on an
+	// open circuit, and handed it back. They are taken off NumDelivered.
+	parked map[parkKey]int
 }
+
+// parkKey is a task of a pair: its consumer and stream sequence.
+type parkKey struct {
+	consumer string
+	seq      uint64
+}
+
+// maxParked bounds parked: tasks another process settles are never
+// unparked here. Past it a handed-back task counts one more attempt, as
+// after a restart.
+const maxParked = 1 << 16
 
 // NewCircuits makes an empty set of breakers.
 func NewCircuits() *Circuits { return newCircuits(realClock{}) }
 
 func newCircuits(c clock) *Circuits {
-	return &Circuits{clock: c, pairs: map[[2]string]*breaker{}}
+	return &Circuits{clock: c, pairs: map[[2]string]*breaker{}, parked: map[parkKey]int{}}
 }
 
 // WithCircuits makes the Router keep its pairs' breakers in c, to share
@@ -53,6 +68,30 @@ func (c *Circuits) Circuit(route, outgoing string) (v CircuitView, ok bool) {
 	}
 	v.State, v.Failures, v.Until = b.view()
 	return v, true
+}
+
+// park records that the delivery of task seq on consumer made no attempt.
+func (c *Circuits) park(consumer string, seq uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := parkKey{consumer, seq}
+	if _, ok := c.parked[k]; ok || len(c.parked) < maxParked {
+		c.parked[k]++
+	}
+}
+
+// parkedOf is how many deliveries of task seq on consumer made no attempt.
+func (c *Circuits) parkedOf(consumer string, seq uint64) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.parked[parkKey{consumer, seq}]
+}
+
+// unpark forgets a task that is settled for good.
+func (c *Circuits) unpark(consumer string, seq uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.parked, parkKey{consumer, seq})
 }
 
 // forPair is the breaker of (route, outgoing), made closed the first time.

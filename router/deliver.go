@@ -21,8 +21,9 @@ func (r *Router) handle(p *pair, msg jetstream.Msg, log *zap.Logger) {
 	var stream string
 	var seq uint64
 	if meta, err := msg.Metadata(); err == nil {
-		attempt = int(meta.NumDelivered)
 		stream, seq = meta.Stream, meta.Sequence.Stream
+		// Deliveries handed back from an open circuit made no attempt.
+		attempt = max(int(meta.NumDelivered)-r.circuits.parkedOf(p.consumer.Durable, seq), 1)
 	}
 	id := msg.Headers().Get(bus.HeaderCEID)
 	if id == "" {
@@ -34,10 +35,12 @@ func (r *Router) handle(p *pair, msg jetstream.Msg, log *zap.Logger) {
 	if err != nil {
 		// Nothing a retry changes: the task is a dead letter at once.
 		r.deadLetter(p, msg, log, &deliveryError{err: err}, attempt, stream, seq)
+		r.circuits.unpark(p.consumer.Durable, seq)
 		return
 	}
 	if !keep {
 		r.settle(log, "ack filtered", msg.Ack())
+		r.circuits.unpark(p.consumer.Durable, seq)
 		return
 	}
 
@@ -52,7 +55,13 @@ func (r *Router) handle(p *pair, msg jetstream.Msg, log *zap.Logger) {
 	for {
 		probe, err := p.circuit.wait(r.stopCtx)
 		if err != nil {
+			// The Router stops (a reload or shutdown) while the task
+			// waits: JetStream will count the redelivery, this process
+			// takes it off again. A restart forgets it: one attempt.
 			stopBeat()
+			if seq != 0 {
+				r.circuits.park(p.consumer.Durable, seq)
+			}
 			r.settle(log, "nak on stop", msg.Nak())
 			return
 		}
@@ -84,6 +93,7 @@ func (r *Router) handle(p *pair, msg jetstream.Msg, log *zap.Logger) {
 		p.metrics.delivery()
 		log.Debug("delivered", zap.Duration("took", took))
 		r.settle(log, "ack", msg.Ack())
+		r.circuits.unpark(p.consumer.Durable, seq)
 	case errors.Is(derr, errStopping) || r.abortCtx.Err() != nil:
 		// Not the destination's fault: give the task straight back, and
 		// count nothing.
@@ -100,6 +110,7 @@ func (r *Router) handle(p *pair, msg jetstream.Msg, log *zap.Logger) {
 	default:
 		p.metrics.attempt(took.Seconds())
 		r.deadLetter(p, msg, log, derr, attempt, stream, seq)
+		r.circuits.unpark(p.consumer.Durable, seq)
 	}
 }
 

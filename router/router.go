@@ -55,6 +55,7 @@ type Router struct {
 	abortNow    context.CancelFunc
 	heartbeatAt func(ackWait time.Duration) time.Duration
 	attempts    *bus.LogWriter // the attempt log; Start makes one when nil
+	circuits    *Circuits      // the breakers, kept across reloads
 	ownAttempts bool           // attempts was made by Start: Stop closes it
 }
 
@@ -204,6 +205,7 @@ func New(cfg *configs.Config, js jetstream.JetStream, log *zap.Logger, version s
 		}
 	}
 	r.attempts = o.attempts
+	r.circuits = o.circuits
 	r.captureResponses()
 	// A reload that removes a pair stops exporting its series; a disabled
 	// route is still configured and keeps its counts.
