@@ -98,6 +98,7 @@ func defaultOutgoing() Outgoing {
 		Timeout:     10 * time.Second,
 		Concurrency: defaultConcurrency,
 		Retry:       Retry{MaxAttempts: 12, InitialInterval: time.Second, MaxInterval: 15 * time.Minute},
+		Circuit:     Circuit{Failures: 10, OpenFor: 30 * time.Second, MaxOpenFor: 10 * time.Minute},
 	}
 }
 

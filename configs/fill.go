@@ -20,7 +20,8 @@ func (n NATS) WithDefaults() NATS {
 
 // WithDefaults returns o with every unset field that has a default set as
 // Load sets it, and a retry.max_interval below retry.initial_interval
-// (which Load refuses) raised to it, so that an outgoing built in code
+// (which Load refuses) raised to it, as is a circuit.max_open_for below
+// circuit.open_for, so that an outgoing built in code
 // behaves like a loaded one.
 func (o Outgoing) WithDefaults() Outgoing {
 	d := defaultOutgoing()
@@ -33,6 +34,14 @@ func (o Outgoing) WithDefaults() Outgoing {
 	orDefault(&o.Retry.InitialInterval, d.Retry.InitialInterval)
 	orDefault(&o.Retry.MaxInterval, d.Retry.MaxInterval)
 	o.Retry.MaxInterval = max(o.Retry.MaxInterval, o.Retry.InitialInterval)
+	// Failures 0 turns the breaker off, so only a wholly unset circuit
+	// takes the default count.
+	if o.Circuit == (Circuit{}) {
+		o.Circuit = d.Circuit
+	}
+	orDefault(&o.Circuit.OpenFor, d.Circuit.OpenFor)
+	orDefault(&o.Circuit.MaxOpenFor, d.Circuit.MaxOpenFor)
+	o.Circuit.MaxOpenFor = max(o.Circuit.MaxOpenFor, o.Circuit.OpenFor)
 	return o
 }
 

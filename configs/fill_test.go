@@ -27,6 +27,12 @@ func TestWithDefaults(t *testing.T) {
 		{"a negative number is unset", Outgoing{Name: "o", Concurrency: -1}, func(*Outgoing) {}},
 		{"max_interval is raised to initial_interval", Outgoing{Name: "o", Retry: Retry{InitialInterval: time.Hour}},
 			func(o *Outgoing) { o.Retry.InitialInterval, o.Retry.MaxInterval = time.Hour, time.Hour }},
+		{"a circuit with failures 0 stays off", Outgoing{Name: "o", Circuit: Circuit{OpenFor: time.Second}},
+			func(o *Outgoing) {
+				o.Circuit = Circuit{Failures: 0, OpenFor: time.Second, MaxOpenFor: 10 * time.Minute}
+			}},
+		{"max_open_for is raised to open_for", Outgoing{Name: "o", Circuit: Circuit{Failures: 3, OpenFor: time.Hour}},
+			func(o *Outgoing) { o.Circuit = Circuit{Failures: 3, OpenFor: time.Hour, MaxOpenFor: time.Hour} }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -35,7 +41,7 @@ func TestWithDefaults(t *testing.T) {
 			tt.want(&want)
 			if got := tt.in.WithDefaults(); got.Method != want.Method || got.Format != want.Format ||
 				got.RootElement != want.RootElement || got.Timeout != want.Timeout ||
-				got.Concurrency != want.Concurrency || got.Retry != want.Retry {
+				got.Concurrency != want.Concurrency || got.Retry != want.Retry || got.Circuit != want.Circuit {
 				t.Errorf("Outgoing.WithDefaults = %+v\nwant %+v", got, want)
 			}
 		})

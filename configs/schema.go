@@ -257,6 +257,11 @@ func (d *decoder) outgoingFields(o *Outgoing) fields {
 			{"initial_interval", d.duration(&o.Retry.InitialInterval)},
 			{"max_interval", d.duration(&o.Retry.MaxInterval)},
 		})},
+		{"circuit", d.nested(fields{
+			{"failures", d.integer(&o.Circuit.Failures)},
+			{"open_for", d.duration(&o.Circuit.OpenFor)},
+			{"max_open_for", d.duration(&o.Circuit.MaxOpenFor)},
+		})},
 		{"allow_private_networks", d.boolean(&o.AllowPrivateNetworks)},
 	}
 }

@@ -317,7 +317,17 @@ type Outgoing struct {
 	Concurrency          int  // default 8
 	Ordered              bool // true: one at a time, in order
 	Retry                Retry
+	Circuit              Circuit
 	AllowPrivateNetworks bool
+}
+
+// Circuit is the circuit breaker of each (route, outgoing) pair that
+// delivers to an outgoing configuration (SPEC §12). In code, a zero Circuit
+// takes the defaults (WithDefaults); set OpenFor too to keep Failures 0.
+type Circuit struct {
+	Failures   int           // failed attempts in a row that open it; default 10, 0 turns it off
+	OpenFor    time.Duration // the first open window; default 30s
+	MaxOpenFor time.Duration // the window doubles up to this while probes fail; default 10m
 }
 
 // Retry bounds delivery attempts.

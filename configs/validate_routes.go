@@ -153,6 +153,9 @@ func (v *validator) outgoing(r ref, o *Outgoing, profiles nameSet) {
 	v.positive(r, ".retry.max_attempts", o.Retry.MaxAttempts >= 1, "at least 1 (12)")
 	v.positive(r, ".retry.initial_interval", o.Retry.InitialInterval > 0, "more than 0 (1s)")
 	v.positive(r, ".retry.max_interval", o.Retry.MaxInterval >= o.Retry.InitialInterval, "at least retry.initial_interval (15m)")
+	v.positive(r, ".circuit.failures", o.Circuit.Failures >= 0, "at least 0 (10; 0 turns the circuit breaker off)")
+	v.positive(r, ".circuit.open_for", o.Circuit.OpenFor > 0, "more than 0 (30s)")
+	v.positive(r, ".circuit.max_open_for", o.Circuit.MaxOpenFor >= o.Circuit.OpenFor, "at least circuit.open_for (10m)")
 }
 
 func (v *validator) profile(name string) *AuthProfile {

@@ -21,8 +21,9 @@ func (r *Router) handle(p *pair, msg jetstream.Msg, log *zap.Logger) {
 	var stream string
 	var seq uint64
 	if meta, err := msg.Metadata(); err == nil {
-		attempt = int(meta.NumDelivered)
 		stream, seq = meta.Stream, meta.Sequence.Stream
+		// Deliveries handed back from an open circuit made no attempt.
+		attempt = max(int(meta.NumDelivered)-r.circuits.parkedOf(p.consumer.Durable, seq), 1)
 	}
 	id := msg.Headers().Get(bus.HeaderCEID)
 	if id == "" {
@@ -34,24 +35,58 @@ func (r *Router) handle(p *pair, msg jetstream.Msg, log *zap.Logger) {
 	if err != nil {
 		// Nothing a retry changes: the task is a dead letter at once.
 		r.deadLetter(p, msg, log, &deliveryError{err: err}, attempt, stream, seq)
+		r.circuits.unpark(p.consumer.Durable, seq)
 		return
 	}
 	if !keep {
 		r.settle(log, "ack filtered", msg.Ack())
+		r.circuits.unpark(p.consumer.Durable, seq)
 		return
 	}
 
+	// The heartbeat runs from here so that a task waiting on an open
+	// circuit stays this process's (no redelivery, no attempt spent).
 	stopBeat := r.heartbeat(msg, p.consumer.AckWait)
-	sendCtx, captured := r.withCapture(r.abortCtx, p.dest.redact.captureLimit())
-	sendCtx = r.traceAttempt(sendCtx, p, msg.Headers(), id, attempt)
-	start := time.Now()
-	derr := p.dest.send(sendCtx, r.stopCtx, body, contentType, id)
-	took := time.Since(start)
-	stopBeat()
-	// A stop is no attempt of the destination's: the task goes back unlogged.
-	if derr == nil || (!errors.Is(derr, errStopping) && r.abortCtx.Err() == nil) {
-		r.logAttempt(p, captured, msg.Headers(), id, attempt, start, took, derr)
+	var (
+		derr  *deliveryError
+		start time.Time
+		took  time.Duration
+	)
+	for {
+		probe, err := p.circuit.wait(r.stopCtx)
+		if err != nil {
+			// The Router stops (a reload or shutdown) while the task
+			// waits: JetStream will count the redelivery, this process
+			// takes it off again. A restart forgets it: one attempt.
+			stopBeat()
+			if seq != 0 {
+				r.circuits.park(p.consumer.Durable, seq)
+			}
+			r.settle(log, "nak on stop", msg.Nak())
+			return
+		}
+		sendCtx, captured := r.withCapture(r.abortCtx, p.dest.redact.captureLimit())
+		sendCtx = r.traceAttempt(sendCtx, p, msg.Headers(), id, attempt)
+		start = time.Now()
+		derr = p.dest.send(sendCtx, r.stopCtx, body, contentType, id)
+		took = time.Since(start)
+		stopping := derr != nil && (errors.Is(derr, errStopping) || r.abortCtx.Err() != nil)
+		// A stop is no attempt of the destination's: the task goes back unlogged.
+		if !stopping {
+			r.logAttempt(p, captured, msg.Headers(), id, attempt, start, took, derr)
+		}
+		o := circuitOutcome(derr, stopping)
+		p.circuit.done(time.Now(), probe, o)
+		if !probe || o != outcomeFailed {
+			break
+		}
+		// A failed probe tells of the destination, not of the task: the
+		// task keeps its attempt and waits for the next probe.
+		p.metrics.attempt(took.Seconds())
+		p.metrics.retried()
+		log.Info("circuit probe failed; the circuit stays open", zap.Int("status", derr.status), zap.Error(derr))
 	}
+	stopBeat()
 
 	switch {
 	case derr == nil:
@@ -59,6 +94,7 @@ func (r *Router) handle(p *pair, msg jetstream.Msg, log *zap.Logger) {
 		p.metrics.delivery()
 		log.Debug("delivered", zap.Duration("took", took))
 		r.settle(log, "ack", msg.Ack())
+		r.circuits.unpark(p.consumer.Durable, seq)
 	case errors.Is(derr, errStopping) || r.abortCtx.Err() != nil:
 		// Not the destination's fault: give the task straight back, and
 		// count nothing.
@@ -75,6 +111,7 @@ func (r *Router) handle(p *pair, msg jetstream.Msg, log *zap.Logger) {
 	default:
 		p.metrics.attempt(took.Seconds())
 		r.deadLetter(p, msg, log, derr, attempt, stream, seq)
+		r.circuits.unpark(p.consumer.Durable, seq)
 	}
 }
 
@@ -106,6 +143,24 @@ func (r *Router) heartbeat(msg jetstream.Msg, ackWait time.Duration) func() {
 		stopped = true
 		mu.Unlock()
 		t.Stop()
+	}
+}
+
+// circuitOutcome is what an attempt's result tells the pair's breaker: a
+// retryable failure counts against the destination, any answer (a 4xx
+// too) shows it is up, and an attempt that never reached it tells nothing.
+func circuitOutcome(derr *deliveryError, stopping bool) outcome {
+	switch {
+	case derr == nil:
+		return outcomeAnswered
+	case stopping:
+		return outcomeNone
+	case derr.retryable:
+		return outcomeFailed
+	case derr.status != 0:
+		return outcomeAnswered
+	default:
+		return outcomeNone
 	}
 }
 

@@ -23,6 +23,7 @@ type Metrics struct {
 	deliveries *prometheus.CounterVec   // route, outgoing, outcome
 	duration   *prometheus.HistogramVec // route, outgoing
 	dead       *prometheus.CounterVec   // route, outgoing
+	circuit    *prometheus.GaugeVec     // route, outgoing
 
 	mu    sync.Mutex
 	pairs map[[2]string]*pairMetrics // (route, outgoing) → children
@@ -48,9 +49,13 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "hookgate_dead_letters_total",
 			Help: "Tasks stored as dead letters, by route and outgoing configuration.",
 		}, []string{"route", "outgoing"}),
+		circuit: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hookgate_circuit_open",
+			Help: "1 while the circuit breaker of a route and outgoing configuration is open or half open (no deliveries but a probe), 0 while closed.",
+		}, []string{"route", "outgoing"}),
 		pairs: map[[2]string]*pairMetrics{},
 	}
-	for _, c := range []prometheus.Collector{m.deliveries, m.duration, m.dead} {
+	for _, c := range []prometheus.Collector{m.deliveries, m.duration, m.dead, m.circuit} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("router metrics: %w; use one registry per process", err)
 		}
@@ -94,6 +99,7 @@ func value(c prometheus.Counter) uint64 {
 type pairMetrics struct {
 	delivered, retry, deadOutcome, dead prometheus.Counter
 	duration                            prometheus.Observer
+	circuit                             prometheus.Gauge
 }
 
 // forPair resolves (and remembers, for Counts) the children of one pair.
@@ -113,6 +119,7 @@ func (m *Metrics) forPair(route, outgoing string) *pairMetrics {
 		deadOutcome: m.deliveries.WithLabelValues(route, outgoing, OutcomeDead),
 		dead:        m.dead.WithLabelValues(route, outgoing),
 		duration:    m.duration.WithLabelValues(route, outgoing),
+		circuit:     m.circuit.WithLabelValues(route, outgoing),
 	}
 	m.pairs[key] = pm
 	return pm
@@ -133,6 +140,7 @@ func (m *Metrics) retain(keep func(route, outgoing string) bool) {
 		m.deliveries.DeletePartialMatch(prometheus.Labels{"route": key[0], "outgoing": key[1]})
 		m.duration.DeleteLabelValues(key[0], key[1])
 		m.dead.DeleteLabelValues(key[0], key[1])
+		m.circuit.DeleteLabelValues(key[0], key[1])
 	}
 }
 
@@ -160,4 +168,12 @@ func (pm *pairMetrics) deadLettered() {
 		pm.deadOutcome.Inc()
 		pm.dead.Inc()
 	}
+}
+
+// circuitGauge is the pair's hookgate_circuit_open; nil without metrics.
+func (pm *pairMetrics) circuitGauge() prometheus.Gauge {
+	if pm == nil {
+		return nil
+	}
+	return pm.circuit
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"time"
 
@@ -51,6 +52,15 @@ func StartSupervisor(ctx context.Context, cfg *configs.Config, js jetstream.JetS
 	}
 	if log == nil {
 		log = zap.NewNop()
+	}
+	// Every Router the Supervisor builds shares one set of breakers, so
+	// that a reload keeps the state of the pairs it keeps.
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.circuits == nil {
+		opts = append(slices.Clip(opts), WithCircuits(NewCircuits()))
 	}
 	s := &Supervisor{js: js, log: log, version: version, opts: opts, stream: cfg.NATS.Stream.Name}
 	r, err := s.build(cfg)

@@ -56,6 +56,7 @@ type Router struct {
 	abortNow    context.CancelFunc
 	heartbeatAt func(ackWait time.Duration) time.Duration
 	attempts    *bus.LogWriter // the attempt log; Start makes one when nil
+	circuits    *Circuits      // the breakers, kept across reloads
 	ownAttempts bool           // attempts was made by Start: Stop closes it
 	tracer      trace.Tracer   // nil: attempts send traceparent, record no span
 }
@@ -75,6 +76,10 @@ type pair struct {
 	dlq      string
 	slots    int          // deliveries in flight in this process
 	metrics  *pairMetrics // nil: no metrics
+	// circuit is the pair's breaker, shared with the Routers before and
+	// after this one; Start applies circuitCfg to it.
+	circuit    *breaker
+	circuitCfg configs.Circuit
 	// maxOutput bounds what transform and format xml produce: the NATS
 	// max payload, which already bounds the task itself.
 	maxOutput int
@@ -89,6 +94,7 @@ type options struct {
 	maxPayload int64
 
 	tracerProvider trace.TracerProvider // WithTracerProvider
+	circuits       *Circuits
 }
 
 // WithMetrics makes the Router record its deliveries in m; nil records nothing.
@@ -119,6 +125,9 @@ func New(cfg *configs.Config, js jetstream.JetStream, log *zap.Logger, version s
 		log = zap.NewNop()
 	}
 	maxOutput := maxOutputOf(o.maxPayload, js)
+	if o.circuits == nil {
+		o.circuits = NewCircuits()
+	}
 	stream := bus.TaskStream(cfg.NATS.Stream.Name)
 	subjects := make(map[string]string, len(cfg.Incoming))
 	for _, in := range cfg.Incoming {
@@ -187,18 +196,21 @@ func New(cfg *configs.Config, js jetstream.JetStream, log *zap.Logger, version s
 				r.dests = append(r.dests, d)
 			}
 			r.pairs = append(r.pairs, &pair{
-				route:     compiled,
-				dest:      d,
-				consumer:  consumerConfig(cname, rt.Name, name, subject, out),
-				dlq:       bus.DLQSubject(rt.Name, name),
-				slots:     slotsOf(out),
-				metrics:   o.metrics.forPair(rt.Name, name),
-				maxOutput: maxOutput,
+				route:      compiled,
+				dest:       d,
+				consumer:   consumerConfig(cname, rt.Name, name, subject, out),
+				dlq:        bus.DLQSubject(rt.Name, name),
+				slots:      slotsOf(out),
+				metrics:    o.metrics.forPair(rt.Name, name),
+				maxOutput:  maxOutput,
+				circuit:    o.circuits.forPair(rt.Name, name, out.Circuit),
+				circuitCfg: out.Circuit,
 			})
 		}
 	}
 	r.attempts = o.attempts
 	r.tracer = tracerOf(o.tracerProvider)
+	r.circuits = o.circuits
 	r.captureResponses()
 	// A reload that removes a pair stops exporting its series; a disabled
 	// route is still configured and keeps its counts.
@@ -209,6 +221,13 @@ func New(cfg *configs.Config, js jetstream.JetStream, log *zap.Logger, version s
 		}
 	}
 	o.metrics.retain(func(route, outgoing string) bool { return configured[[2]string{route, outgoing}] })
+	// Breakers are kept only for the pairs this Router runs: a disabled
+	// route's pairs show closed and start closed when enabled again.
+	built := map[[2]string]bool{}
+	for _, p := range r.pairs {
+		built[[2]string{p.route.name, p.dest.cfg.Name}] = true
+	}
+	o.circuits.retain(func(route, outgoing string) bool { return built[[2]string{route, outgoing}] })
 	return r, nil
 }
 
@@ -319,6 +338,9 @@ func (r *Router) Start(ctx context.Context) error {
 			p.consumer.Durable, r.stream, p.route.name, err, strings.Join(p.consumer.FilterSubjects, " and "))
 	}
 	for i, p := range r.pairs {
+		// Now, with the previous Router stopped, a reloaded circuit
+		// setting takes effect; the state stays.
+		p.circuit.configure(p.circuitCfg, p.metrics.circuitGauge())
 		r.wg.Add(1)
 		go r.consume(p, its[i])
 	}

@@ -22,6 +22,9 @@ type processMetrics struct {
 	registry *prometheus.Registry
 	gateway  *gateway.Metrics
 	router   *router.Metrics
+	// circuits are the routers' breakers, kept across reloads and read
+	// by the admin API.
+	circuits *router.Circuits
 }
 
 func newProcessMetrics() (*processMetrics, error) {
@@ -42,7 +45,7 @@ func newProcessMetrics() (*processMetrics, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &processMetrics{registry: reg, gateway: gm, router: rm}, nil
+	return &processMetrics{registry: reg, gateway: gm, router: rm, circuits: router.NewCircuits()}, nil
 }
 
 // countLogs exports, per log writer (label log), the entries it dropped
@@ -83,6 +86,7 @@ func listenAdmin(cfg *configs.Config, srv *gateway.Server, b *bus.Bus, pm *proce
 		JetStream:  b.JetStream(),
 		Stream:     cfg.NATS.Stream.Name,
 		Deliveries: routerCounts{pm.router},
+		Circuits:   routerCircuits{pm.circuits},
 		Reload:     func(context.Context) error { return rl.reload("admin API") },
 		Replay:     gatewayReplay(srv),
 		Log:        log.Named("admin"),
@@ -102,6 +106,14 @@ type routerCounts struct{ m *router.Metrics }
 
 func (r routerCounts) Counts(route, outgoing string) admin.Counts {
 	return admin.Counts(r.m.Counts(route, outgoing))
+}
+
+// routerCircuits is the router's breakers as the admin listener reads them.
+type routerCircuits struct{ c *router.Circuits }
+
+func (r routerCircuits) Circuit(route, outgoing string) (admin.Circuit, bool) {
+	v, ok := r.c.Circuit(route, outgoing)
+	return admin.Circuit(v), ok
 }
 
 // gatewayReplay is the gateway's replay as the admin listener calls it.

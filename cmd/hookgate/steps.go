@@ -194,7 +194,7 @@ func logCloser(w *bus.LogWriter, what string) func(context.Context) error {
 
 // startRouter starts delivery; reloads replace the router too (SPEC §8).
 func (s *serving) startRouter() error {
-	routes, err := startRouter(s.ctx, s.cfg, s.bus, s.log, s.metrics.router, s.attempts, s.tracing.TracerProvider())
+	routes, err := startRouter(s.ctx, s.cfg, s.bus, s.log, s.metrics, s.attempts, s.tracing.TracerProvider())
 	if err != nil {
 		return err
 	}

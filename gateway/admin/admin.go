@@ -48,6 +48,8 @@ type Options struct {
 	Stream    string
 	// Deliveries reads the router's counters; nil counts zero.
 	Deliveries Deliveries
+	// Circuits reads the pairs' circuit breakers; nil shows them closed.
+	Circuits Circuits
 	// Reload loads and swaps in the configuration again, the way SIGHUP
 	// does; nil answers 501 to POST /api/v1/reload.
 	Reload func(ctx context.Context) error

@@ -76,12 +76,38 @@ type routeView struct {
 // an ack or a retry), null when the consumer cannot be read; the other
 // counts are this process's since it started.
 type pairView struct {
-	Name      string  `json:"name"`
-	Consumer  string  `json:"consumer"`
-	Pending   *uint64 `json:"pending"`
-	Delivered uint64  `json:"delivered"`
-	Failed    uint64  `json:"failed"`
-	Dead      uint64  `json:"dead"`
+	Name      string      `json:"name"`
+	Consumer  string      `json:"consumer"`
+	Pending   *uint64     `json:"pending"`
+	Delivered uint64      `json:"delivered"`
+	Failed    uint64      `json:"failed"`
+	Dead      uint64      `json:"dead"`
+	Circuit   circuitView `json:"circuit"`
+}
+
+// circuitView is a pair's circuit breaker; a pair this process does not
+// run (a disabled route) shows closed.
+type circuitView struct {
+	State    string `json:"state"`
+	Failures int    `json:"failures"`
+	Until    string `json:"until,omitempty"` // RFC 3339, only while open
+}
+
+func (s *Server) circuit(route, outgoing string) circuitView {
+	v := circuitView{State: "closed"}
+	if s.opts.Circuits == nil {
+		return v
+	}
+	c, ok := s.opts.Circuits.Circuit(route, outgoing)
+	if !ok {
+		return v
+	}
+	v.State, v.Failures = c.State, c.Failures
+	if !c.Until.IsZero() {
+		// RFC 3339 with milliseconds, which browsers' Date parses.
+		v.Until = c.Until.UTC().Format("2006-01-02T15:04:05.000Z07:00")
+	}
+	return v
 }
 
 // consumerInfoTimeout bounds the wait for one consumer's info.
@@ -104,6 +130,7 @@ func (s *Server) routes(w http.ResponseWriter, r *http.Request) error {
 				Delivered: c.Delivered,
 				Failed:    c.Failed,
 				Dead:      c.Dead,
+				Circuit:   s.circuit(rc.Name, name),
 			}
 			p.Pending = s.pending(r.Context(), p.Consumer)
 			v.Outgoing = append(v.Outgoing, p)

@@ -87,8 +87,9 @@ func startStack(t *testing.T, yaml string) *stack {
 	}
 	srv := gateway.New(rt, b, log)
 	srv.SetMetrics(gm)
+	circuits := router.NewCircuits()
 	if len(cfg.Routes) > 0 {
-		r, err := router.New(cfg, b.JetStream(), log, "test", router.WithMetrics(rm))
+		r, err := router.New(cfg, b.JetStream(), log, "test", router.WithMetrics(rm), router.WithCircuits(circuits))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,6 +112,7 @@ func startStack(t *testing.T, yaml string) *stack {
 		JetStream:  b.JetStream(),
 		Stream:     cfg.NATS.Stream.Name,
 		Deliveries: routerCounts{rm},
+		Circuits:   routerCircuits{circuits},
 		Reload: func(context.Context) error {
 			cfg, err := configs.Load(path)
 			if err != nil {

@@ -1,5 +1,7 @@
 package admin
 
+import "time"
+
 // What the admin listener reads of the router and the gateway. It imports
 // neither: cmd/hookgate wires them into Options (as Caddy's admin API reads
 // apps through interfaces), and the NATS names it reads come from bus.
@@ -16,6 +18,22 @@ type Counts struct {
 	Delivered uint64 // accepted by the outgoing system
 	Failed    uint64 // failed attempts that were scheduled again
 	Dead      uint64 // dead letters stored
+}
+
+// Circuits reads the circuit breakers of the router's pairs (SPEC §12).
+type Circuits interface {
+	// Circuit is the breaker of (route, outgoing); ok is false for a pair
+	// this process does not run.
+	Circuit(route, outgoing string) (c Circuit, ok bool)
+}
+
+// Circuit is one pair's breaker: State is closed, open or half_open,
+// Failures the failed attempts in a row, Until the end of the open
+// window (zero unless open).
+type Circuit struct {
+	State    string
+	Failures int
+	Until    time.Time
 }
 
 // ReplayResult is the gateway's answer to a replayed request: its status,

@@ -16,6 +16,13 @@ func (r routerCounts) Counts(route, outgoing string) Counts {
 	return Counts(r.m.Counts(route, outgoing))
 }
 
+type routerCircuits struct{ c *router.Circuits }
+
+func (r routerCircuits) Circuit(route, outgoing string) (Circuit, bool) {
+	v, ok := r.c.Circuit(route, outgoing)
+	return Circuit(v), ok
+}
+
 func gatewayReplay(srv *gateway.Server) func(context.Context, *bus.RequestLogEntry) ReplayResult {
 	return func(ctx context.Context, e *bus.RequestLogEntry) ReplayResult {
 		return ReplayResult(srv.Replay(ctx, e))
