@@ -38,6 +38,9 @@ func chromiumPath() string {
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
 	path := chromiumPath()
+	if path == "" && os.Getenv("HOOKGATE_REQUIRE_CHROMIUM") != "" {
+		t.Fatal("chromium is not installed but HOOKGATE_REQUIRE_CHROMIUM is set (.ci/run sets it after installing chromium with apt-get)")
+	}
 	if path == "" {
 		t.Skip("chromium is not installed: the operator page's browser tests need it (apt-get install chromium; .ci/run installs it)")
 	}
