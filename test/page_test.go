@@ -2,12 +2,14 @@ package test
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // screenshots is where TestOperatorPageInChromium writes a PNG of each view
@@ -164,4 +166,50 @@ func TestOperatorPageInChromium(t *testing.T) {
 			t.Errorf("the open page shows the token form (hidden %v, %v)", hidden, err)
 		}
 	})
+}
+
+// TestRatesAreCountedFromTheLogAndSurviveARestart: the rates come from
+// HOOKGATE_LOG on disk, not from the process's counters, so a process
+// started on the same store shows the hour its predecessor served.
+func TestRatesAreCountedFromTheLogAndSurviveARestart(t *testing.T) {
+	erp, picky := newReceiver(t, nil), newReceiver(t, nil)
+	const token = "rates-t0ken"
+	path := writeConfig(t, map[string]string{"hookgate.yaml": pageConfig(withAdmin(baseConfig, token), erp.URL, picky.URL)})
+	store := "TEST_STORE_DIR=" + t.TempDir()
+	totals := func(hg *instance) (requests, attempts float64) {
+		t.Helper()
+		status, raw := adminCall(t, http.MethodGet, adminURL(t, hg)+"/api/v1/rates", token)
+		var body struct {
+			Webhooks []struct {
+				Identifier string
+				Total      float64
+			}
+			Routes []struct{ Total float64 }
+		}
+		if status != http.StatusOK || json.Unmarshal([]byte(raw), &body) != nil || len(body.Routes) != 1 {
+			t.Fatalf("GET /api/v1/rates: %d %s", status, raw)
+		}
+		for _, w := range body.Webhooks {
+			if w.Identifier == "orders" {
+				requests = w.Total
+			}
+		}
+		return requests, body.Routes[0].Total
+	}
+	hg := start(t, path, store)
+	for i := range 3 {
+		postItems(t, hg, fmt.Sprintf(`{"n":%d}`, i))
+	}
+	deadline := time.Now().Add(pageWait)
+	for r, a := totals(hg); r != 3 || a != 6; r, a = totals(hg) {
+		if time.Now().After(deadline) {
+			t.Fatalf("rates before the restart: %v requests, %v attempts; want 3 and 6", r, a)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	hg.stop()
+	again := start(t, path, store)
+	if r, a := totals(again); r != 3 || a != 6 {
+		t.Errorf("rates after the restart: %v requests, %v attempts; want the 3 and 6 logged before it", r, a)
+	}
 }
