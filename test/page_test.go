@@ -71,6 +71,28 @@ func TestOperatorPageInChromium(t *testing.T) {
 		b.visit("#routes")
 		b.until("both pairs of the route listed", `document.querySelector('tr[data-pair="to-erp/erp"]') && `+
 			`document.querySelector('tr[data-pair="to-erp/picky"]')`, false)
+		// Each pair's circuit shows when the routes answer has one, and
+		// nothing of it when not.
+		status, raw := adminCall(t, http.MethodGet, admin+"/api/v1/routes", token)
+		var routes struct {
+			Routes []struct {
+				Outgoing []struct {
+					Name    string
+					Circuit *struct{ State string }
+				}
+			}
+		}
+		if status != http.StatusOK || json.Unmarshal([]byte(raw), &routes) != nil || len(routes.Routes) != 1 {
+			t.Fatalf("GET /api/v1/routes: %d %s", status, raw)
+		}
+		for _, p := range routes.Routes[0].Outgoing {
+			cell := `document.querySelector('tr[data-pair="to-erp/` + p.Name + `"] td.circuit')`
+			if p.Circuit == nil {
+				b.until("no circuit for "+p.Name, `!`+cell+` && ![...document.querySelectorAll('th')].some((th) => th.textContent === 'Circuit')`, false)
+				continue
+			}
+			b.until("the circuit of "+p.Name, cell+`.dataset.state === `+quote(p.Circuit.State), true)
+		}
 	})
 
 	first := postItems(t, hg, `{"n":1}`, `{"n":2}`)
@@ -87,6 +109,8 @@ func TestOperatorPageInChromium(t *testing.T) {
 			content+`.includes('Request id') && `+content+`.includes(`+quote(first)+`) && `+
 			`document.querySelectorAll('#found tbody tr.clickable').length === 4`, true)
 		task := first + "-orders-1"
+		b.submit("search", "not-an-id")
+		b.until("the API's answer to a wrong id", content+`.includes('HTTP 400: request id: use the X-Request-Id of a request')`, false)
 		b.submit("search", task)
 		b.until("the task with its body and two attempts", `document.querySelector('#found[data-kind="task"]') && `+
 			content+`.includes('{\n  "n": 2\n}') && document.querySelectorAll('#found tbody tr.clickable').length === 2`, true)
