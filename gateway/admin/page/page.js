@@ -8,6 +8,7 @@
 (() => {
   const TOKEN_KEY = 'hookgate.admin.token';
   const REFRESH_MS = 5000;
+  const RATES_MS = 30000;
   const PAGE_SIZES = [10, 50, 100, 500];
   // A task id (ce-id) is <request id>-<incoming>-<item index> (SPEC §7).
   const TASK_ID = /^[0-9a-fA-F-]{36}-[a-z0-9_-]+-[0-9]{1,9}$/;
@@ -23,6 +24,7 @@
     limit: 50, // entries a page of a listing
     before: 0, // the cursor of the page shown; 0: the newest
     newer: [], // the cursors of the pages before it, to go back up
+    rates: null, // {at, body}: the last rates answer, for the small charts
     open: new Set(), // detail rows the operator opened, kept across refreshes
     routeNames: [],
     seq: 0, // the newest refresh; older answers are dropped
@@ -330,11 +332,22 @@
     return root;
   }
 
-  // rates reads the rates; null when it cannot (the view then shows
-  // no charts rather than failing).
+  // rates reads the rates for the small charts of the webhooks and routes
+  // views; null when it cannot (the view then shows no charts rather than
+  // failing). Counting reads an hour of the log, and the buckets are
+  // minutes, so an answer serves those views' refreshes for RATES_MS; the
+  // rates view itself always reads afresh.
   async function rates() {
-    const r = await api('GET', '/api/v1/rates');
+    if (state.rates && Date.now() - state.rates.at < RATES_MS) return state.rates.body;
+    const r = await readRates();
     return r.ok ? r.body : null;
+  }
+
+  // readRates asks for the rates and keeps a good answer for rates().
+  async function readRates() {
+    const r = await api('GET', '/api/v1/rates');
+    state.rates = r.ok ? {at: Date.now(), body: r.body} : null;
+    return r;
   }
 
   function rateCell(rt, series, label) {
@@ -420,7 +433,7 @@
         el('span', {class: 'muted'}, 'A bar a minute over the last hour, counted from the request and delivery log (HOOKGATE_LOG) ' +
           'that every hookgate process on this NATS writes: the same from any process, and kept across restarts.')),
       async load() {
-        const r = await api('GET', '/api/v1/rates');
+        const r = await readRates();
         if (!r.ok) return failure(r);
         const rt = r.body;
         const row = (name, link, series, label, note) => el('tr', {},
