@@ -130,7 +130,7 @@ func publicSite(target string) string {
 // and to a heading that exists; absolute ones go to public web sites, and
 // the front page (README.md) has none; and no page refers to the product
 // contract, which users do not have.
-func linkProblems(root string, pages []page, pending []string) ([]string, error) {
+func linkProblems(root string, pages []manualPage, pending []string) ([]string, error) {
 	absRoot, err := filepath.Abs(root)
 	if err != nil {
 		return nil, err
@@ -259,7 +259,7 @@ func TestDocsLinkCheckCatchesBrokenLinks(t *testing.T) {
 		"docs/sub/x.md":  "[back](../page.md#a-heading)\n",
 		"configs/REF.md": "# Ref\n",
 	}
-	var pages []page
+	var pages []manualPage
 	for name, text := range files {
 		path := filepath.Join(root, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -269,7 +269,7 @@ func TestDocsLinkCheckCatchesBrokenLinks(t *testing.T) {
 			t.Fatal(err)
 		}
 		if strings.HasSuffix(name, ".md") && !strings.HasPrefix(name, "configs/") {
-			pages = append(pages, page{path, name})
+			pages = append(pages, manualPage{path, name})
 		}
 	}
 	got, err := linkProblems(root, pages, []string{"docs/later.md"})

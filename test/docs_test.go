@@ -48,20 +48,20 @@ const repoRoot = ".."
 // standard_webhooks secret, which every other secret key accepts as well.
 const docSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
-// page is one Markdown file of the manual.
-type page struct {
+// manualPage is one Markdown file of the manual.
+type manualPage struct {
 	path string // as opened from here
 	name string // relative to the repository root, for messages
 }
 
 // manualPages lists README.md and docs/**/*.md under root.
-func manualPages(t *testing.T, root string) []page {
+func manualPages(t *testing.T, root string) []manualPage {
 	t.Helper()
-	pages := []page{{filepath.Join(root, "README.md"), "README.md"}}
+	pages := []manualPage{{filepath.Join(root, "README.md"), "README.md"}}
 	err := filepath.WalkDir(filepath.Join(root, "docs"), func(path string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".md") {
 			rel, _ := filepath.Rel(root, path)
-			pages = append(pages, page{path, filepath.ToSlash(rel)})
+			pages = append(pages, manualPage{path, filepath.ToSlash(rel)})
 		}
 		return err
 	})
@@ -90,7 +90,7 @@ func (f fence) marker() string {
 
 // readFences returns the fenced blocks of a Markdown file in order. A fence
 // may be indented (inside a list); its content loses that indentation.
-func readFences(p page) ([]fence, error) {
+func readFences(p manualPage) ([]fence, error) {
 	data, err := os.ReadFile(p.path)
 	if err != nil {
 		return nil, err

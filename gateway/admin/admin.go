@@ -100,6 +100,8 @@ func New(opts Options) (*Server, error) {
 	s.mux.Handle("/api/v1/reload", s.api(http.MethodPost, s.reload))
 	s.registerLogs()
 	s.registerDLQ()
+	s.registerRates()
+	s.registerLookup()
 	s.registerPage()
 	s.mux.Handle("/", s.api("", func(http.ResponseWriter, *http.Request) error {
 		return &apiError{status: http.StatusNotFound, msg: "not found"}

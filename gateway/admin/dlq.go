@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -51,22 +50,17 @@ type deadLetterView struct {
 	BodyTruncated bool              `json:"body_truncated"`
 }
 
-// dlqList is GET /api/v1/dlq?route=NAME&limit=N: the route's dead letters
-// in HOOKGATE_DLQ, newest first. A route no longer configured is listed
-// too, so that what it left behind stays visible.
+// dlqList is GET /api/v1/dlq?route=NAME&limit=N&before=C: the route's dead
+// letters in HOOKGATE_DLQ, newest first, and next_before. A route no longer
+// configured is listed too, so that what it left behind stays visible.
 func (s *Server) dlqList(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	route := q.Get("route")
+	route := r.URL.Query().Get("route")
 	if route == "" {
 		return &apiError{status: http.StatusBadRequest, msg: "route is required; use /api/v1/dlq?route=NAME"}
 	}
-	limit := defaultDLQLimit
-	if raw := q.Get("limit"); raw != "" {
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 1 || n > maxDLQLimit {
-			return &apiError{status: http.StatusBadRequest, msg: "limit: use a whole number from 1 to " + strconv.Itoa(maxDLQLimit)}
-		}
-		limit = n
+	pg, err := parsePage(r, defaultDLQLimit, maxDLQLimit)
+	if err != nil {
+		return err
 	}
 	st, err := s.dlqStream(r.Context())
 	if err != nil {
@@ -75,7 +69,7 @@ func (s *Server) dlqList(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), dlqReadTimeout)
 	defer cancel()
 	out := []deadLetterView{}
-	err = s.dlqNewest(ctx, st, bus.DLQRouteFilter(route), limit, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
+	next, err := s.dlqNewest(ctx, st, bus.DLQRouteFilter(route), pg, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
 		if m.Headers().Get(bus.HeaderRoute) != route {
 			return false // another route whose name maps to the same subject token
 		}
@@ -85,7 +79,7 @@ func (s *Server) dlqList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"dead_letters": out})
+	writeJSON(w, http.StatusOK, pageOf("dead_letters", out, next))
 	return nil
 }
 
@@ -102,20 +96,24 @@ func viewDeadLetter(m jetstream.Msg, meta *jetstream.MsgMetadata) deadLetterView
 			v.Headers[strings.ToLower(k)] = vs[0]
 		}
 	}
-	body := m.Data()
+	v.Body, v.BodyTruncated = clipBody(m.Data())
+	return v
+}
+
+// clipBody is body as text, cut to dlqBodyMax bytes when longer (truncated
+// true), never inside a UTF-8 sequence.
+func clipBody(body []byte) (text string, truncated bool) {
 	if len(body) > dlqBodyMax {
 		body = body[:dlqBodyMax]
-		// Do not end inside a UTF-8 sequence.
 		for i := 0; i < utf8.UTFMax-1 && len(body) > 0; i++ {
 			if r, size := utf8.DecodeLastRune(body); r != utf8.RuneError || size > 1 {
 				break
 			}
 			body = body[:len(body)-1]
 		}
-		v.BodyTruncated = true
+		truncated = true
 	}
-	v.Body = string(body)
-	return v
+	return string(body), truncated
 }
 
 func isHookgateHeader(k string) bool {
@@ -279,12 +277,14 @@ func (s *Server) dlqStream(ctx context.Context) (jetstream.Stream, error) {
 	return st, nil
 }
 
-// dlqNewest calls keep on the dead letters matching filter, newest first.
-func (s *Server) dlqNewest(ctx context.Context, st jetstream.Stream, filter string, limit int, keep func(jetstream.Msg, *jetstream.MsgMetadata) bool) error {
-	if err := newestFirst(ctx, st, filter, limit, keep); err != nil {
-		return s.dlqUnavailable(err)
+// dlqNewest calls keep on the dead letters matching filter, newest first;
+// next is the before of the older ones.
+func (s *Server) dlqNewest(ctx context.Context, st jetstream.Stream, filter string, pg page, keep func(jetstream.Msg, *jetstream.MsgMetadata) bool) (next uint64, err error) {
+	next, err = newestFirst(ctx, st, filter, pg.before, pg.limit, keep)
+	if err != nil {
+		return 0, s.dlqUnavailable(err)
 	}
-	return nil
+	return next, nil
 }
 
 // dlqScan reads dead letters in order until visit returns false.

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
@@ -34,6 +35,7 @@ type stack struct {
 	gateway *httptest.Server
 	admin   *httptest.Server
 	srv     *gateway.Server
+	js      jetstream.JetStream // what another hookgate process on the same NATS would write to
 }
 
 // openOnNATS writes yaml, with a NATS section pointing at a fresh embedded
@@ -88,6 +90,13 @@ func startStack(t *testing.T, yaml string) *stack {
 	srv := gateway.New(rt, b, log)
 	srv.SetMetrics(gm)
 	circuits := router.NewCircuits()
+	lw := bus.NewLogWriter(b.JetStream(), 0, log)
+	srv.SetRequestLog(lw)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = lw.Close(ctx) // before the bus closes: cleanups run last-first
+	})
 	if len(cfg.Routes) > 0 {
 		r, err := router.New(cfg, b.JetStream(), log, "test", router.WithMetrics(rm), router.WithCircuits(circuits))
 		if err != nil {
@@ -113,6 +122,7 @@ func startStack(t *testing.T, yaml string) *stack {
 		Stream:     cfg.NATS.Stream.Name,
 		Deliveries: routerCounts{rm},
 		Circuits:   routerCircuits{circuits},
+		Replay:     gatewayReplay(srv),
 		Reload: func(context.Context) error {
 			cfg, err := configs.Load(path)
 			if err != nil {
@@ -130,7 +140,7 @@ func startStack(t *testing.T, yaml string) *stack {
 	if err != nil {
 		t.Fatalf("admin.New: %v", err)
 	}
-	s := &stack{t: t, path: path, nats: natsSection, srv: srv,
+	s := &stack{t: t, path: path, nats: natsSection, srv: srv, js: b.JetStream(),
 		gateway: httptest.NewServer(srv.Handler()),
 		admin:   httptest.NewServer(a.Handler()),
 	}

@@ -34,29 +34,31 @@ func (s *Server) registerLogs() {
 	s.mux.Handle("/api/v1/requests/{id}/replay", s.api(http.MethodPost, s.replay))
 }
 
-// requests is GET /api/v1/webhooks/{id}/requests?limit=N: the webhook's
-// logged requests, newest first. Entries are masked when written.
+// requests is GET /api/v1/webhooks/{id}/requests?limit=N&before=C: the
+// webhook's logged requests, newest first, and next_before, the before of
+// the older ones. Entries are masked when written.
 func (s *Server) requests(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	if !validToken(id) {
 		return &apiError{status: http.StatusBadRequest, msg: "webhook identifier must not be empty or hold '.', '*', '>' or spaces"}
 	}
-	limit, err := parseLimit(r)
+	pg, err := parsePage(r, defaultLogLimit, maxLogLimit)
 	if err != nil {
 		return err
 	}
-	out, err := newestEntries(s, r.Context(), bus.RequestLogSubject(id), limit, func(bus.RequestLogEntry) bool { return true })
+	out, next, err := newestEntries(s, r.Context(), bus.RequestLogSubject(id), pg, func(bus.RequestLogEntry) bool { return true })
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"requests": out})
+	writeJSON(w, http.StatusOK, pageOf("requests", out, next))
 	return nil
 }
 
-// deliveries is GET /api/v1/deliveries?route=&status=&limit=N: delivery
-// attempts, newest first. status "delivered" keeps the attempts that
-// delivered their task (no error), "failed" those that did not (an error:
-// a status other than 2xx, no answer, a refused address); empty keeps both.
+// deliveries is GET /api/v1/deliveries?route=&status=&limit=N&before=C:
+// delivery attempts, newest first, and next_before. status "delivered"
+// keeps the attempts that delivered their task (no error), "failed" those
+// that did not (an error: a status other than 2xx, no answer, a refused
+// address); empty keeps both.
 func (s *Server) deliveries(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	subject := bus.AttemptLogSubjects
@@ -68,17 +70,17 @@ func (s *Server) deliveries(w http.ResponseWriter, r *http.Request) error {
 	if status != "" && status != "delivered" && status != "failed" {
 		return &apiError{status: http.StatusBadRequest, msg: "status: use delivered or failed"}
 	}
-	limit, err := parseLimit(r)
+	pg, err := parsePage(r, defaultLogLimit, maxLogLimit)
 	if err != nil {
 		return err
 	}
-	out, err := newestEntries(s, r.Context(), subject, limit, func(e bus.AttemptLogEntry) bool {
+	out, next, err := newestEntries(s, r.Context(), subject, pg, func(e bus.AttemptLogEntry) bool {
 		return (route == "" || e.Route == route) && (status != "delivered" || e.Error == "") && (status != "failed" || e.Error != "")
 	})
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"deliveries": out})
+	writeJSON(w, http.StatusOK, pageOf("deliveries", out, next))
 	return nil
 }
 
@@ -175,32 +177,33 @@ func (s *Server) findRequest(ctx context.Context, id string) (*bus.RequestLogEnt
 	return found, nil
 }
 
-// newest calls keep on the entries on subject from the newest back, until
-// keep accepted limit of them, the log is exhausted or the read time is up
-// (it then answers with what it has).
-func (s *Server) newest(ctx context.Context, subject string, limit int, keep func([]byte) bool) error {
+// newest calls keep on the entries on subject below pg.before from the
+// newest back, until keep accepted pg.limit of them, the log is exhausted
+// or the read time is up (it then answers with what it has, and next says
+// where to go on).
+func (s *Server) newest(ctx context.Context, subject string, pg page, keep func([]byte) bool) (next uint64, err error) {
 	st, err := s.logStream(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, logReadTimeout)
 	defer cancel()
 	found := false
-	err = newestFirst(ctx, st, subject, limit, func(m jetstream.Msg, _ *jetstream.MsgMetadata) bool {
+	next, err = newestFirst(ctx, st, subject, pg.before, pg.limit, func(m jetstream.Msg, _ *jetstream.MsgMetadata) bool {
 		found = true
 		return keep(m.Data())
 	})
 	if err != nil && !found && ctx.Err() == nil {
-		return s.logUnavailable(err)
+		return 0, s.logUnavailable(err)
 	}
-	return nil // out of time: what was found is the answer
+	return next, nil // out of time: what was found is the answer
 }
 
 // newestEntries is newest for log entries of type T: those that decode and
 // that keep accepts, newest first, never nil.
-func newestEntries[T any](s *Server, ctx context.Context, subject string, limit int, keep func(T) bool) ([]T, error) {
+func newestEntries[T any](s *Server, ctx context.Context, subject string, pg page, keep func(T) bool) ([]T, uint64, error) {
 	out := []T{}
-	err := s.newest(ctx, subject, limit, func(data []byte) bool {
+	next, err := s.newest(ctx, subject, pg, func(data []byte) bool {
 		var e T
 		if json.Unmarshal(data, &e) != nil || !keep(e) {
 			return false
@@ -208,7 +211,7 @@ func newestEntries[T any](s *Server, ctx context.Context, subject string, limit 
 		out = append(out, e)
 		return true
 	})
-	return out, err
+	return out, next, err
 }
 
 // scan reads the log in order until visit returns false, nothing more is
@@ -240,18 +243,6 @@ func (s *Server) logStream(ctx context.Context) (jetstream.Stream, error) {
 func (s *Server) logUnavailable(err error) error {
 	s.log.Warn("read "+bus.LogStream, zap.Error(err))
 	return &apiError{status: http.StatusServiceUnavailable, msg: "the log stream " + bus.LogStream + " cannot be read now; retry later"}
-}
-
-func parseLimit(r *http.Request) (int, error) {
-	raw := r.URL.Query().Get("limit")
-	if raw == "" {
-		return defaultLogLimit, nil
-	}
-	n, err := strconv.Atoi(raw)
-	if err != nil || n < 1 || n > maxLogLimit {
-		return 0, &apiError{status: http.StatusBadRequest, msg: "limit: use a whole number from 1 to " + strconv.Itoa(maxLogLimit)}
-	}
-	return n, nil
 }
 
 // validToken reports whether s can stand as one token of a NATS subject.

@@ -64,24 +64,37 @@ func scanBatch(ctx context.Context, c jetstream.Consumer, visit func(jetstream.M
 	return n > 0, nil // none: nothing on the subject from there on
 }
 
-// newestFirst calls keep on st's messages on filter from the newest back,
-// until keep accepted limit of them or none is left. It reads windows of
-// sequence numbers backwards, each a forward scan, so a long stream costs
-// only its tail.
-func newestFirst(ctx context.Context, st jetstream.Stream, filter string, limit int, keep func(jetstream.Msg, *jetstream.MsgMetadata) bool) error {
+// newestFirst calls keep on st's messages on filter whose sequence is
+// below before (0: every message), from the newest back, until keep
+// accepted limit of them or none is left. It reads windows of sequence
+// numbers backwards, each a forward scan, so a long stream costs only its
+// tail.
+//
+// next is where the older messages start: the before of the next page, 0
+// when none is left. A window whose read failed is left out whole, and next
+// is its top, so that paging on from next neither skips nor repeats a
+// message.
+func newestFirst(ctx context.Context, st jetstream.Stream, filter string, before uint64, limit int, keep func(jetstream.Msg, *jetstream.MsgMetadata) bool) (next uint64, err error) {
 	last, err := st.GetLastMsgForSubject(ctx, filter)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return nil
+		return 0, nil
 	}
 	if err != nil {
-		return err
+		return 0, err
 	}
 	// The info was read before the last message: it may predate the
 	// stream's first message (FirstSeq 0), and sequences start at 1.
 	first := max(st.CachedInfo().State.FirstSeq, 1)
-	hi, window := last.Sequence, uint64(4*limit)
+	hi := last.Sequence
+	if before > 0 {
+		if before <= first {
+			return 0, nil
+		}
+		hi = min(hi, before-1)
+	}
+	window := uint64(4 * limit)
 	kept := 0
-	for kept < limit && hi >= first && hi > 0 {
+	for hi >= first {
 		lo := first
 		if hi-first+1 > window {
 			lo = hi - window + 1
@@ -102,19 +115,24 @@ func newestFirst(ctx context.Context, st jetstream.Stream, filter string, limit 
 			chunk = append(chunk, entry{m, meta})
 			return true
 		})
-		// Keep what was read even when the read then failed.
-		for i := len(chunk) - 1; i >= 0 && kept < limit; i-- {
-			if keep(chunk[i].m, chunk[i].meta) {
-				kept++
+		if err != nil {
+			return hi + 1, err
+		}
+		for i := len(chunk) - 1; i >= 0; i-- {
+			if !keep(chunk[i].m, chunk[i].meta) {
+				continue
+			}
+			if kept++; kept == limit {
+				if i == 0 && lo == first {
+					return 0, nil // nothing older is left
+				}
+				return chunk[i].meta.Sequence.Stream, nil
 			}
 		}
-		if err != nil {
-			return err
-		}
 		if lo == first {
-			return nil
+			return 0, nil
 		}
 		hi, window = lo-1, window*4
 	}
-	return nil
+	return 0, nil
 }

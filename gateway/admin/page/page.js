@@ -8,7 +8,10 @@
 (() => {
   const TOKEN_KEY = 'hookgate.admin.token';
   const REFRESH_MS = 5000;
-  const LIMIT = 100;
+  const RATES_MS = 30000;
+  const PAGE_SIZES = [10, 50, 100, 500];
+  // A task id (ce-id) is <request id>-<incoming>-<item index> (SPEC §7).
+  const TASK_ID = /^[0-9a-fA-F-]{36}-[a-z0-9_-]+-[0-9]{1,9}$/;
 
   const $ = (id) => document.getElementById(id);
 
@@ -17,6 +20,11 @@
     webhook: '', // the identifier the requests view shows
     route: '', // the deliveries and dead-letters filters
     status: '',
+    find: '', // the id the lookup view shows
+    limit: 50, // entries a page of a listing
+    before: 0, // the cursor of the page shown; 0: the newest
+    newer: [], // the cursors of the pages before it, to go back up
+    rates: null, // {at, body}: the last rates answer, for the small charts
     open: new Set(), // detail rows the operator opened, kept across refreshes
     routeNames: [],
     seq: 0, // the newest refresh; older answers are dropped
@@ -53,8 +61,8 @@
     return el('a', {href: '#' + parts.map((p) => encodeURIComponent(p)).join('/')}, label);
   }
 
-  function button(label, onclick, cls) {
-    return el('button', {type: 'button', class: cls || 'small', onclick: guard(onclick)}, label);
+  function button(label, onclick, cls, attrs) {
+    return el('button', {type: 'button', class: cls || 'small', onclick: guard(onclick), ...(attrs || {})}, label);
   }
 
   function pad(n) {
@@ -247,19 +255,121 @@
     ];
   }
 
+  // ---- paging back through a newest-first listing (before/next_before)
+
+  function pageSize() {
+    return el('label', {}, 'Page size ',
+      el('select', {id: 'page-size', onchange: (ev) => {
+        state.limit = Number(ev.target.value) || 50;
+        state.before = 0;
+        state.newer = [];
+        refresh();
+      }}, PAGE_SIZES.map((n) => el('option', {value: n, selected: state.limit === n}, String(n)))));
+  }
+
+  // before is the ?before= of the page shown: empty for the newest.
+  function before() {
+    return state.before ? String(state.before) : '';
+  }
+
+  // pager is the row under a listing: where it stands and the way to the
+  // newer and older pages. next is the answer's next_before (absent on the
+  // last page).
+  function pager(count, next) {
+    const go = (before, newer) => () => {
+      state.before = before;
+      state.newer = newer;
+      state.open.clear();
+      refresh();
+    };
+    const page = state.newer.length + 1;
+    return el('div', {class: 'pager'},
+      button('Newest', go(0, []), 'small', {id: 'newest', disabled: page === 1}),
+      button('← Newer', go(state.newer[state.newer.length - 1] || 0, state.newer.slice(0, -1)), 'small',
+        {id: 'newer', disabled: page === 1}),
+      el('span', {id: 'page-number', class: 'muted'}, `Page ${page} · ${count} entr${count === 1 ? 'y' : 'ies'}` +
+        (next ? '' : ' · the oldest kept')),
+      button('Older →', go(next || 0, [...state.newer, state.before]), 'small', {id: 'older', disabled: !next}));
+  }
+
+  // listing is a page of entries with its pager, or what says it is empty.
+  function listing(table, count, next, none) {
+    if (!count) return el('div', {}, empty(state.before ? 'No older entries.' : none), state.before ? pager(0, 0) : null);
+    return el('div', {}, table, pager(count, next));
+  }
+
+  // ---- charts: inline SVG bars, one a minute
+
+  const SVG_NS = 'http://www.w3.org/2000/svg';
+
+  function svg(tag, attrs, ...children) {
+    const n = document.createElementNS(SVG_NS, tag);
+    for (const [k, v] of Object.entries(attrs || {})) n.setAttribute(k, String(v));
+    add(n, children);
+    return n;
+  }
+
+  // chart draws counts (one a step from `from`, oldest first) as bars
+  // scaled to the largest; every bar says its minute and count on hover.
+  function chart(counts, from, stepSeconds, label, width, height) {
+    const w = width || 240;
+    const h = height || 36;
+    const n = counts.length || 1;
+    const top = Math.max(1, ...counts);
+    const bw = w / n;
+    const root = svg('svg', {class: 'chart', width: w, height: h, viewBox: `0 0 ${w} ${h}`, role: 'img',
+      'aria-label': `${label}: ${counts.reduce((a, b) => a + b, 0)} in the last ${Math.round(n * stepSeconds / 60)} min, at most ${Math.max(0, ...counts)} a minute`});
+    root.append(svg('line', {class: 'axis', x1: 0, y1: h - 0.5, x2: w, y2: h - 0.5}));
+    const start = new Date(from).getTime();
+    counts.forEach((c, i) => {
+      if (!c) return;
+      const bh = Math.max(2, Math.round((c / top) * (h - 3)));
+      const at = new Date(start + i * stepSeconds * 1000);
+      root.append(svg('rect', {class: 'bar', x: (i * bw + 0.5).toFixed(2), y: h - bh, width: Math.max(1, bw - 1).toFixed(2), height: bh,
+        'data-count': c, 'data-minute': at.toISOString()},
+      svg('title', {}, `${pad(at.getHours())}:${pad(at.getMinutes())} · ${c}`)));
+    });
+    return root;
+  }
+
+  // rates reads the rates for the small charts of the webhooks and routes
+  // views; null when it cannot (the view then shows no charts rather than
+  // failing). Counting reads an hour of the log, and the buckets are
+  // minutes, so an answer serves those views' refreshes for RATES_MS; the
+  // rates view itself always reads afresh.
+  async function rates() {
+    if (state.rates && Date.now() - state.rates.at < RATES_MS) return state.rates.body;
+    const r = await readRates();
+    return r.ok ? r.body : null;
+  }
+
+  // readRates asks for the rates and keeps a good answer for rates().
+  async function readRates() {
+    const r = await api('GET', '/api/v1/rates');
+    state.rates = r.ok ? {at: Date.now(), body: r.body} : null;
+    return r;
+  }
+
+  function rateCell(rt, series, label) {
+    if (!rt || !series) return el('td', {class: 'muted'}, '—');
+    return el('td', {class: 'rate'}, chart(series, rt.from, rt.step_seconds, label, 180, 28),
+      el('span', {class: 'muted total'}, String(series.reduce((a, b) => a + b, 0))));
+  }
+
   // ---- views: a toolbar built once, and content that refresh() rebuilds
 
   const views = {
     webhooks: {
       toolbar: () => el('h2', {}, 'Webhooks'),
       async load() {
-        const r = await api('GET', '/api/v1/webhooks');
+        const [r, rt] = await Promise.all([api('GET', '/api/v1/webhooks'), rates()]);
         if (!r.ok) return failure(r);
         const hooks = r.body.webhooks || [];
         if (!hooks.length) return empty('No webhooks are configured.');
+        const series = new Map(((rt && rt.webhooks) || []).map((x) => [x.identifier, x]));
         return el('table', {},
-          el('thead', {}, el('tr', {}, ['Identifier', 'Name', 'Incoming', 'Methods', 'Validators', 'Disabled', ''].map((c) => el('th', {}, c)))),
-          el('tbody', {}, hooks.map((w) => el('tr', {},
+          el('thead', {}, el('tr', {}, ['Identifier', 'Name', 'Incoming', 'Methods', 'Validators', 'Disabled', 'Requests a minute, last hour', ''].map((c) => el('th', {}, c)))),
+          el('tbody', {}, hooks.map((w) => el('tr', {'data-webhook': w.identifier},
             el('td', {class: 'mono'}, hashLink(['requests', w.identifier], w.identifier)),
             el('td', {}, w.name),
             el('td', {}, [w.incoming, ...(w.additional_incoming || [])].join(', ')),
@@ -267,6 +377,9 @@
             el('td', {}, (w.validators || []).length ? w.validators.map((v) =>
               el('span', {class: 'tag'}, v.preset ? `${v.kind}: ${v.preset}` : v.kind)) : el('span', {class: 'muted'}, 'none')),
             el('td', {}, w.disabled ? el('span', {class: 'tag off'}, 'disabled') : 'no'),
+            series.has(w.identifier) && !series.get(w.identifier).logging
+              ? el('td', {class: 'muted', title: 'requests are counted from the request log'}, 'not logged')
+              : rateCell(rt, series.has(w.identifier) ? series.get(w.identifier).requests : null, `requests to ${w.identifier}`),
             el('td', {}, hashLink(['requests', w.identifier], 'Requests'))))));
       },
     },
@@ -275,13 +388,13 @@
       toolbar: () => el('div', {class: 'filters'},
         el('h2', {}, 'Requests to ', el('span', {class: 'mono'}, state.webhook)),
         hashLink(['webhooks'], '← Webhooks'),
+        pageSize(),
         el('span', {class: 'muted'}, 'Newest first; a webhook logs its requests when it has logging: true.')),
       async load() {
-        const r = await api('GET', `/api/v1/webhooks/${encodeURIComponent(state.webhook)}/requests?limit=${encodeURIComponent(LIMIT)}`);
+        const r = await api('GET', `/api/v1/webhooks/${encodeURIComponent(state.webhook)}/requests?limit=${encodeURIComponent(state.limit)}&before=${encodeURIComponent(before())}`);
         if (!r.ok) return failure(r);
         const reqs = r.body.requests || [];
-        if (!reqs.length) return empty('No logged requests for this webhook.');
-        return dataTable(['Time', 'Status ', 'Tasks ', 'Error', 'Duration ms ', 'Request id', ''], reqs,
+        return listing(dataTable(['Time', 'Status ', 'Tasks ', 'Error', 'Duration ms ', 'Request id', ''], reqs,
           (q) => 'req:' + q.request_id,
           (q) => [
             el('td', {}, when(q.time)),
@@ -289,30 +402,68 @@
             el('td', {class: 'num'}, String(q.tasks ?? '')),
             el('td', {class: 'error'}, q.error || ''),
             el('td', {class: 'num'}, ms(q.duration_ms)),
-            el('td', {class: 'mono'}, q.request_id),
+            el('td', {class: 'mono'}, hashLink(['find', q.request_id], q.request_id)),
             el('td', {}, button('Replay', () => replayRequest(q.request_id))),
           ],
-          (q) => [
-            kv([['Method', q.method], ['Path', q.path], ['Remote address', q.remote_addr], ['Webhook', q.webhook]]),
-            el('h3', {}, 'Headers'),
-            headersTable(q.headers),
-            bodyBlock(q.body, q.body_truncated, 'over 64KiB, or never read'),
-          ]);
+          requestDetail), reqs.length, r.body.next_before, 'No logged requests for this webhook.');
       },
     },
 
     routes: {
       toolbar: () => el('h2', {}, 'Routes'),
       async load() {
-        const r = await api('GET', '/api/v1/routes');
+        const [r, rt] = await Promise.all([api('GET', '/api/v1/routes'), rates()]);
         if (!r.ok) return failure(r);
         const routes = r.body.routes || [];
         state.routeNames = routes.map((x) => x.name);
         fillRouteNames();
         if (!routes.length) return empty('No routes are configured.');
-        return el('div', {}, routes.map(routeSection),
+        const series = new Map(((rt && rt.routes) || []).map((x) => [x.name, x]));
+        // The circuit column shows when the answer carries circuits at all.
+        const circuits = routes.some((x) => (x.outgoing || []).some((p) => p.circuit));
+        return el('div', {}, routes.map((x) => routeSection(x, rt, series.get(x.name), circuits)),
           el('p', {class: 'muted'}, 'Pending is the durable consumer\'s backlog across every process; ' +
             'delivered, failed (retried) and dead count this process since it started.'));
+      },
+    },
+
+    rates: {
+      toolbar: () => el('div', {class: 'filters'},
+        el('h2', {}, 'Rates'),
+        el('span', {class: 'muted'}, 'A bar a minute over the last hour, counted from the request and delivery log (HOOKGATE_LOG) ' +
+          'that every hookgate process on this NATS writes: the same from any process, and kept across restarts.')),
+      async load() {
+        const r = await readRates();
+        if (!r.ok) return failure(r);
+        const rt = r.body;
+        const row = (name, link, series, label, note) => el('tr', {},
+          el('td', {class: 'mono'}, link),
+          el('td', {class: 'rate'}, note ? el('span', {class: 'muted'}, note) : chart(series, rt.from, rt.step_seconds, label, 480, 48)),
+          el('td', {class: 'num'}, note ? '' : String(series.reduce((a, b) => a + b, 0))),
+          el('td', {class: 'num'}, note ? '' : String(Math.max(0, ...series))));
+        const head = (what) => el('thead', {}, el('tr', {}, [what, 'Last hour (oldest left, now right)', 'Total ', 'Peak a minute '].map((c) =>
+          el('th', {class: c.endsWith(' ') ? 'num' : null}, c.trim()))));
+        const hooks = rt.webhooks || [];
+        const routes = rt.routes || [];
+        return el('div', {},
+          rt.complete ? null : el('p', {class: 'status-4'}, `The log could not be read to its end in time: counts from ${new Date(rt.counted_until).toISOString()} on are short.`),
+          el('h3', {}, 'Requests a minute, per webhook'),
+          hooks.length ? el('table', {id: 'rates-webhooks'}, head('Webhook'), el('tbody', {}, hooks.map((w) =>
+            row(w.identifier, hashLink(['requests', w.identifier], w.identifier), w.requests, `requests to ${w.identifier}`,
+              w.logging ? '' : 'not counted: the webhook does not have logging: true')))) : empty('No webhooks are configured.'),
+          el('h3', {}, 'Delivery attempts a minute, per route and per outgoing'),
+          routes.length ? el('table', {id: 'rates-routes'}, head('Route / outgoing'), el('tbody', {}, routes.map((x) => [
+            row(x.name, hashLink(['deliveries', x.name, ''], x.name), x.attempts, `attempts of route ${x.name}`),
+            ...(x.outgoing || []).map((o) => row(o.name, el('span', {class: 'indent'}, '→ ' + o.name), o.attempts, `attempts of ${x.name} to ${o.name}`)),
+          ]))) : empty('No routes are configured.'));
+      },
+    },
+
+    find: {
+      toolbar: () => el('div', {class: 'filters'},
+        el('h2', {}, TASK_ID.test(state.find) ? 'Task ' : 'Request ', el('span', {class: 'mono'}, state.find))),
+      async load() {
+        return TASK_ID.test(state.find) ? findTask(state.find) : findRequest(state.find);
       },
     },
 
@@ -322,29 +473,13 @@
         routeFilter(),
         el('label', {}, 'Status ', el('select', {id: 'status-filter', onchange: filtersChanged},
           [['', 'all'], ['delivered', 'delivered'], ['failed', 'failed']].map(([v, label]) =>
-            el('option', {value: v, selected: state.status === v}, label))))),
+            el('option', {value: v, selected: state.status === v}, label)))),
+        pageSize()),
       async load() {
-        const r = await api('GET', `/api/v1/deliveries?route=${encodeURIComponent(state.route)}&status=${encodeURIComponent(state.status)}&limit=${encodeURIComponent(LIMIT)}`);
+        const r = await api('GET', `/api/v1/deliveries?route=${encodeURIComponent(state.route)}&status=${encodeURIComponent(state.status)}&limit=${encodeURIComponent(state.limit)}&before=${encodeURIComponent(before())}`);
         if (!r.ok) return failure(r);
         const ds = r.body.deliveries || [];
-        if (!ds.length) return empty('No delivery attempts match.');
-        return dataTable(['Time', 'Route', 'Outgoing', 'Attempt ', 'Status ', 'Duration ms ', 'Error', 'Task id'], ds,
-          (d) => `att:${d.task_id}:${d.outgoing}:${d.attempt}:${d.time}`,
-          (d) => [
-            el('td', {}, when(d.time)),
-            el('td', {class: 'mono'}, d.route),
-            el('td', {class: 'mono'}, d.outgoing),
-            el('td', {class: 'num'}, String(d.attempt ?? '')),
-            statusCell(d.status),
-            el('td', {class: 'num'}, ms(d.duration_ms)),
-            el('td', {class: 'error'}, d.error || ''),
-            el('td', {class: 'mono'}, d.task_id),
-          ],
-          (d) => [
-            kv([['Task id', d.task_id], ['Request id', d.request_id || '—'], ['Attempt', String(d.attempt)]]),
-            el('h3', {}, 'Response (first 1KiB)'),
-            d.response ? el('pre', {}, pretty(d.response)) : empty('No response body.'),
-          ]);
+        return listing(attemptsTable(ds), ds.length, r.body.next_before, 'No delivery attempts match.');
       },
     },
 
@@ -352,45 +487,141 @@
       toolbar: () => el('div', {class: 'filters'},
         el('h2', {}, 'Dead letters'),
         routeFilter(),
-        button('Replay dead letters', () => replayDeadLetters(state.route, ''), 'small danger')),
+        pageSize(),
+        button('Replay dead letters', () => replayDeadLetters(state.route, ''), 'small danger', {id: 'replay-dlq'})),
       async load() {
         if (!state.route) return empty('Choose a route to list its dead letters.');
-        const r = await api('GET', `/api/v1/dlq?route=${encodeURIComponent(state.route)}&limit=${encodeURIComponent(LIMIT)}`);
+        const r = await api('GET', `/api/v1/dlq?route=${encodeURIComponent(state.route)}&limit=${encodeURIComponent(state.limit)}&before=${encodeURIComponent(before())}`);
         if (!r.ok) return failure(r);
         const letters = r.body.dead_letters || [];
-        if (!letters.length) return empty('No dead letters for this route.');
-        const h = (d, name) => (d.headers || {})[name] || '';
-        return dataTable(['Dead since', 'Seq ', 'Outgoing', 'Status ', 'Attempts ', 'Error', 'Task id'], letters,
-          (d) => 'dlq:' + d.seq,
-          (d) => [
-            el('td', {}, when(d.time)),
-            el('td', {class: 'num'}, String(d.seq)),
-            el('td', {class: 'mono'}, h(d, 'hookgate-outgoing')),
-            statusCell(h(d, 'hookgate-status')),
-            el('td', {class: 'num'}, h(d, 'hookgate-attempts')),
-            el('td', {class: 'error'}, h(d, 'hookgate-error')),
-            el('td', {class: 'mono'}, d.task_id),
-          ],
-          (d) => [
-            kv([['Subject', d.subject], ['Task id', d.task_id]]),
-            el('h3', {}, 'Headers'),
-            headersTable(d.headers),
-            bodyBlock(d.body, d.body_truncated, 'only the first 64KiB is shown'),
-          ]);
+        return listing(deadLettersTable(letters), letters.length, r.body.next_before, 'No dead letters for this route.');
       },
     },
   };
 
-  function routeSection(rt) {
+  function requestDetail(q) {
+    return [
+      kv([['Method', q.method], ['Path', q.path], ['Remote address', q.remote_addr], ['Webhook', q.webhook]]),
+      el('h3', {}, 'Headers'),
+      headersTable(q.headers),
+      bodyBlock(q.body, q.body_truncated, 'over 64KiB, or never read'),
+    ];
+  }
+
+  function attemptsTable(ds) {
+    return dataTable(['Time', 'Route', 'Outgoing', 'Attempt ', 'Status ', 'Duration ms ', 'Error', 'Task id'], ds,
+      (d) => `att:${d.task_id}:${d.outgoing}:${d.attempt}:${d.time}`,
+      (d) => [
+        el('td', {}, when(d.time)),
+        el('td', {class: 'mono'}, d.route),
+        el('td', {class: 'mono'}, d.outgoing),
+        el('td', {class: 'num'}, String(d.attempt ?? '')),
+        statusCell(d.status),
+        el('td', {class: 'num'}, ms(d.duration_ms)),
+        el('td', {class: 'error'}, d.error || ''),
+        el('td', {class: 'mono'}, d.task_id ? hashLink(['find', d.task_id], d.task_id) : ''),
+      ],
+      (d) => [
+        kv([['Task id', d.task_id], ['Request id', d.request_id ? hashLink(['find', d.request_id], d.request_id) : '—'], ['Attempt', String(d.attempt)]]),
+        el('h3', {}, 'Response (first 1KiB)'),
+        d.response ? el('pre', {}, pretty(d.response)) : empty('No response body.'),
+      ]);
+  }
+
+  function deadLettersTable(letters) {
+    const h = (d, name) => (d.headers || {})[name] || '';
+    return dataTable(['Dead since', 'Seq ', 'Outgoing', 'Status ', 'Attempts ', 'Error', 'Task id'], letters,
+      (d) => 'dlq:' + d.seq,
+      (d) => [
+        el('td', {}, when(d.time)),
+        el('td', {class: 'num'}, String(d.seq)),
+        el('td', {class: 'mono'}, h(d, 'hookgate-outgoing')),
+        statusCell(h(d, 'hookgate-status')),
+        el('td', {class: 'num'}, h(d, 'hookgate-attempts')),
+        el('td', {class: 'error'}, h(d, 'hookgate-error')),
+        el('td', {class: 'mono'}, d.task_id ? hashLink(['find', d.task_id], d.task_id) : ''),
+      ],
+      (d) => [
+        kv([['Subject', d.subject], ['Task id', d.task_id]]),
+        el('h3', {}, 'Headers'),
+        headersTable(d.headers),
+        bodyBlock(d.body, d.body_truncated, 'only the first 64KiB is shown'),
+      ]);
+  }
+
+  // ---- lookup by id (the search box)
+
+  function incompleteNote(complete) {
+    return complete ? null : el('p', {class: 'status-4'}, 'The logs could not all be read in time: more may exist. Refresh to read again.');
+  }
+
+  async function findRequest(id) {
+    const r = await api('GET', `/api/v1/requests/${encodeURIComponent(id)}`);
+    if (!r.ok) return failure(r);
+    const q = r.body.request;
+    const attempts = r.body.attempts || [];
+    return el('div', {id: 'found', 'data-kind': 'request'},
+      incompleteNote(r.body.complete),
+      q ? [
+        kv([['Request id', q.request_id], ['Time', when(q.time)], ['Webhook', hashLink(['requests', q.webhook], q.webhook)],
+          ['Status', String(q.status)], ['Tasks', String(q.tasks ?? '')], ['Error', q.error || '—'], ['Duration ms', ms(q.duration_ms)]]),
+        el('p', {}, button('Replay', () => replayRequest(q.request_id))),
+        requestDetail(q),
+      ] : el('p', {class: 'muted'}, 'Not in the request log (its webhook does not have logging: true, or the log no longer keeps it); ' +
+        'the attempts below come from the delivery log.'),
+      el('h3', {}, `Delivery attempts of its tasks (${attempts.length}), oldest first`),
+      attempts.length ? attemptsTable(attempts) : empty('No delivery attempts logged for its tasks.'));
+  }
+
+  async function findTask(id) {
+    const r = await api('GET', `/api/v1/tasks/${encodeURIComponent(id)}`);
+    if (!r.ok) return failure(r);
+    const t = r.body.task;
+    const attempts = r.body.attempts || [];
+    const dead = r.body.dead_letters || [];
+    return el('div', {id: 'found', 'data-kind': 'task'},
+      incompleteNote(r.body.complete),
+      kv([['Task id', id], ['Request id', hashLink(['find', r.body.request_id], r.body.request_id)],
+        ...(t ? [['Subject', t.subject], ['Stream sequence', String(t.seq)], ['Stored', when(t.time)]] : [])]),
+      t ? [el('h3', {}, 'Headers'), headersTable(t.headers), bodyBlock(t.body, t.body_truncated, 'only the first 64KiB is shown')]
+        : el('p', {class: 'muted'}, 'The task stream no longer holds this task (delivered and acknowledged by every route, or past max_age).'),
+      el('h3', {}, `Delivery attempts (${attempts.length}), oldest first`),
+      attempts.length ? attemptsTable(attempts) : empty('No delivery attempts logged.'),
+      el('h3', {}, `Dead letters (${dead.length})`),
+      dead.length ? deadLettersTable(dead) : empty('Not in the dead-letter queue.'));
+  }
+
+  function search(ev) {
+    ev.preventDefault();
+    const id = $('search').value.trim();
+    if (!id) return;
+    location.hash = '#' + ['find', id].map((p) => encodeURIComponent(p)).join('/');
+  }
+
+  // circuitCell shows a pair's circuit breaker as the routes answer gives
+  // it: state, failures in a row and, while open, until when.
+  function circuitCell(c) {
+    if (!c) return el('td', {class: 'muted'}, '—');
+    const st = String(c.state || '');
+    return el('td', {class: 'circuit', 'data-state': st},
+      el('span', {class: 'tag circuit-' + st.replace(/[^a-z_]/g, '')}, st.replace('_', ' ')),
+      c.failures ? el('span', {class: 'muted'}, ` ${c.failures} failed in a row`) : null,
+      c.until ? el('span', {class: 'muted'}, ' until ', when(c.until)) : null);
+  }
+
+  function routeSection(rt, rates, series, circuits) {
     const head = el('div', {class: 'route-head'},
       el('h2', {class: 'mono'}, rt.name),
       el('span', {class: 'muted'}, 'from incoming ', el('span', {class: 'mono'}, rt.incoming)),
       rt.disabled ? el('span', {class: 'tag off'}, 'disabled') : null,
       hashLink(['deliveries', rt.name, ''], 'Deliveries'),
       hashLink(['dlq', rt.name], 'Dead letters'),
-      button('Replay dead letters', () => replayDeadLetters(rt.name, ''), 'small danger'));
-    const columns = ['Outgoing', 'Consumer', 'Pending', 'Delivered', 'Failed', 'Dead', ''];
-    const pair = (p) => el('tr', {},
+      button('Replay dead letters', () => replayDeadLetters(rt.name, ''), 'small danger'),
+      series ? el('span', {class: 'rate', title: 'delivery attempts a minute, last hour'},
+        chart(series.attempts, rates.from, rates.step_seconds, `attempts of route ${rt.name}`, 180, 28),
+        el('span', {class: 'muted total'}, `${series.total} attempts in the last hour`)) : null);
+    const columns = ['Outgoing', 'Consumer', 'Pending', 'Delivered', 'Failed', 'Dead', ...(circuits ? ['Circuit'] : []), ''];
+    const pair = (p) => el('tr', {'data-pair': `${rt.name}/${p.name}`},
       el('td', {class: 'mono'}, p.name),
       el('td', {class: 'mono'}, p.consumer),
       p.pending === null || p.pending === undefined
@@ -399,6 +630,7 @@
       el('td', {class: 'num'}, String(p.delivered)),
       el('td', {class: 'num'}, String(p.failed)),
       el('td', {class: 'num'}, String(p.dead)),
+      circuits ? circuitCell(p.circuit) : null,
       el('td', {}, button('Replay dead letters', () => replayDeadLetters(rt.name, p.name))));
     return el('section', {class: 'route'}, head,
       el('table', {},
@@ -476,13 +708,20 @@
       state.status = parts[2] || '';
     }
     if (view === 'dlq') state.route = parts[1] || '';
+    if (view === 'find') {
+      state.find = parts.slice(1).join('/');
+      if (!state.find) state.view = 'webhooks';
+    }
   }
 
   function navigate() {
     parseHash();
     state.open.clear();
+    state.before = 0;
+    state.newer = [];
+    if (state.view === 'find' && $('search').value.trim() !== state.find) $('search').value = state.find;
     for (const a of document.querySelectorAll('#nav a')) {
-      a.classList.toggle('current', a.dataset.view === (state.view === 'requests' ? 'webhooks' : state.view));
+      a.classList.toggle('current', a.dataset.view === ({requests: 'webhooks', find: ''}[state.view] ?? state.view));
     }
     state.content = el('div', {id: 'content'}, empty('Loading…'));
     $('view').replaceChildren(views[state.view].toolbar(), state.content);
@@ -532,6 +771,7 @@
 
   document.addEventListener('DOMContentLoaded', () => {
     $('login-form').addEventListener('submit', useToken);
+    $('search-form').addEventListener('submit', search);
     $('refresh').addEventListener('click', () => refresh());
     $('reload').addEventListener('click', guard(reloadConfig));
     $('forget').addEventListener('click', () => askToken('Token forgotten. Enter it again to go on.'));
