@@ -247,4 +247,3 @@ func loadWithOnly(t *testing.T, dir string, env map[string]string) *configs.Conf
 	}
 	return cfg
 }
-
