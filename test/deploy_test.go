@@ -11,8 +11,6 @@ import (
 	"testing"
 )
 
-// repoRoot is the repository, seen from the test package's directory.
-const repoRoot = ".."
 
 // SPEC §13: the container image is a multi-stage build of a static binary
 // that runs as a non-root user with its state on a /data volume and
