@@ -11,7 +11,6 @@ import (
 	"testing"
 )
 
-
 // SPEC §13: the container image is a multi-stage build of a static binary
 // that runs as a non-root user with its state on a /data volume and
 // exposes 8080, 8081 and 4222. There is no Docker daemon here: the test

@@ -12,19 +12,6 @@ import (
 	"testing"
 )
 
-// pendingPages are pages of the manual that other branches are writing
-// now. The index links them; until a page exists, links to it pass (its
-// headings unchecked). Once it exists it is checked like any other page,
-// so this list can simply be emptied when they are merged.
-var pendingPages = []string{
-	"docs/operations.md",
-	"docs/scaling-out.md",
-	"docs/expressions.md",
-	"docs/circuit-breakers.md",
-	"docs/tracing.md",
-	"docs/operator-page.md",
-}
-
 var (
 	// mdLink is an inline link or image, [text](target "title").
 	mdLink = regexp.MustCompile(`\]\(([^)\s]+)(?:\s+"[^"]*")?\)`)
@@ -126,11 +113,11 @@ func publicSite(target string) string {
 }
 
 // linkProblems checks every link of pages, whose paths are under root:
-// relative links resolve to a file of the repository (or a pending page)
+// relative links resolve to a file of the repository
 // and to a heading that exists; absolute ones go to public web sites, and
 // the front page (README.md) has none; and no page refers to the product
 // contract, which users do not have.
-func linkProblems(root string, pages []manualPage, pending []string) ([]string, error) {
+func linkProblems(root string, pages []manualPage) ([]string, error) {
 	absRoot, err := filepath.Abs(root)
 	if err != nil {
 		return nil, err
@@ -178,9 +165,7 @@ func linkProblems(root string, pages []manualPage, pending []string) ([]string, 
 				}
 				st, err := os.Stat(dest)
 				if err != nil {
-					if !slices.Contains(pending, filepath.ToSlash(rel)) {
-						problems = append(problems, fmt.Sprintf("%s: link %s: no such file", at, target))
-					}
+					problems = append(problems, fmt.Sprintf("%s: link %s: no such file", at, target))
 					continue
 				}
 				if anchor == "" || st.IsDir() || !strings.HasSuffix(dest, ".md") {
@@ -203,7 +188,7 @@ func linkProblems(root string, pages []manualPage, pending []string) ([]string, 
 // TestDocsLinksStayInTheRepository checks every link of README.md and the
 // manual (see linkProblems).
 func TestDocsLinksStayInTheRepository(t *testing.T) {
-	problems, err := linkProblems(repoRoot, manualPages(t, repoRoot), pendingPages)
+	problems, err := linkProblems(repoRoot, manualPages(t, repoRoot))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +199,7 @@ func TestDocsLinksStayInTheRepository(t *testing.T) {
 
 // TestDocsIndexListsEveryPage: a page no index links is a page no reader
 // finds. Each page of docs/ is linked from docs/README.md or from the
-// README.md of its own directory, and so is each pending page.
+// README.md of its own directory.
 func TestDocsIndexListsEveryPage(t *testing.T) {
 	linked := map[string]bool{} // repository-relative paths linked from an index
 	for _, p := range manualPages(t, repoRoot) {
@@ -234,7 +219,7 @@ func TestDocsIndexListsEveryPage(t *testing.T) {
 			}
 		}
 	}
-	want := slices.Clone(pendingPages)
+	var want []string
 	for _, p := range manualPages(t, repoRoot) {
 		if p.name != "README.md" && p.name != "docs/README.md" {
 			want = append(want, p.name)
@@ -253,7 +238,7 @@ func TestDocsLinkCheckCatchesBrokenLinks(t *testing.T) {
 	root := t.TempDir()
 	files := map[string]string{
 		"README.md":      "[manual](docs/README.md) [gone](docs/gone.md) [spec](../shared/SPEC.md)\n[Go](https://go.dev/)\n",
-		"docs/README.md": "# Manual\n\n## Writers' rule\n\n[self](#writers-rule) [page](page.md#a-heading) [bad anchor](page.md#nope) [pending](later.md#anything)\n",
+		"docs/README.md": "# Manual\n\n## Writers' rule\n\n[self](#writers-rule) [page](page.md#a-heading) [bad anchor](page.md#nope)\n",
 		"docs/page.md":   "# Page\n\n## A heading\n\n```yaml\n[not a link](nowhere.md)\n```\n`[code](nowhere.md)` [up](../../outside.md) [abs](/docs/page.md)\n",
 		"docs/remote.md": "[site](https://go.dev/doc/) [local](http://127.0.0.1:8081/) <http://localhost:8080/> [ex](https://api.example.com/x)\n[ftp]: ftp://files.example.org/\nSee §7.\n",
 		"docs/sub/x.md":  "[back](../page.md#a-heading)\n",
@@ -272,7 +257,7 @@ func TestDocsLinkCheckCatchesBrokenLinks(t *testing.T) {
 			pages = append(pages, manualPage{path, name})
 		}
 	}
-	got, err := linkProblems(root, pages, []string{"docs/later.md"})
+	got, err := linkProblems(root, pages)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,10 +3,8 @@ package test
 import (
 	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -199,31 +197,5 @@ routes:
 		if !strings.Contains(string(out), want) {
 			t.Errorf("validate printed\n%s\nwant a line starting %q", out, want)
 		}
-	}
-}
-
-// TestExprDocsConfigsValidate: every whole configuration (one with
-// webhooks:) in docs/expressions.md passes `hookgate validate`.
-func TestExprDocsConfigsValidate(t *testing.T) {
-	t.Parallel()
-	md, err := os.ReadFile("../docs/expressions.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllSubmatch(md, -1)
-	whole := 0
-	for i, b := range blocks {
-		if !strings.HasPrefix(string(b[1]), "webhooks:") {
-			continue // a fragment of a route
-		}
-		whole++
-		dir := writeConfig(t, map[string]string{"hookgate.yaml": string(b[1])})
-		out, err := exec.Command(binary, "validate", "-c", dir).CombinedOutput()
-		if err != nil {
-			t.Errorf("yaml block %d does not validate: %v\n%s", i, err, out)
-		}
-	}
-	if whole != 2 {
-		t.Errorf("%d whole configurations in docs/expressions.md, want the 2 worked examples", whole)
 	}
 }
