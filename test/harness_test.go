@@ -82,9 +82,18 @@ func writeConfig(t *testing.T, files map[string]string) string {
 // start runs `hookgate serve -c path` and waits until it is listening.
 func start(t *testing.T, path string, env ...string) *instance {
 	t.Helper()
-	store := t.TempDir()
+	inst, line := serveUntil(t, path, "hookgate started", env...)
+	inst.URL = "http://" + line["listen"].(string)
+	inst.NATSURL, _ = line["nats"].(string)
+	return inst
+}
+
+// serveUntil runs `hookgate serve -c path` and returns once it logs the
+// line with message msg, and that line.
+func serveUntil(t *testing.T, path, msg string, env ...string) (*instance, map[string]any) {
+	t.Helper()
 	cmd := exec.Command(binary, "serve", "-c", path)
-	cmd.Env = append(os.Environ(), "TEST_STORE_DIR="+store)
+	cmd.Env = append(os.Environ(), "TEST_STORE_DIR="+t.TempDir())
 	cmd.Env = append(cmd.Env, env...)
 	inst := &instance{t: t, cmd: cmd, log: &syncbuf.Buffer{}, exited: make(chan struct{})}
 	pr, pw := io.Pipe()
@@ -98,30 +107,32 @@ func start(t *testing.T, path string, env ...string) *instance {
 		pw.Close()
 		close(inst.exited)
 	}()
-	started := make(chan map[string]any, 1)
+	found := make(chan map[string]any, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
 			var line map[string]any
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "hookgate started" {
-				started <- line
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == msg {
+				select {
+				case found <- line:
+				default:
+				}
 			}
 		}
 		io.Copy(io.Discard, pr)
 	}()
+	var line map[string]any
 	select {
-	case line := <-started:
-		inst.URL = "http://" + line["listen"].(string)
-		inst.NATSURL, _ = line["nats"].(string)
+	case line = <-found:
 	case <-inst.exited:
-		t.Fatalf("hookgate exited before starting: %v\n%s", inst.exitErr, inst.log)
+		t.Fatalf("hookgate exited before logging %q: %v\n%s", msg, inst.exitErr, inst.log)
 	case <-time.After(30 * time.Second):
 		cmd.Process.Kill()
-		t.Fatalf("hookgate did not start within 30s\n%s", inst.log)
+		t.Fatalf("hookgate did not log %q within 30s\n%s", msg, inst.log)
 	}
 	t.Cleanup(func() { inst.stop() })
-	return inst
+	return inst, line
 }
 
 // stop sends SIGTERM and asserts a clean exit (SPEC §8 graceful shutdown).

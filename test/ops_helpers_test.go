@@ -1,19 +1,13 @@
 package test
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/hookgate/hookgate/test/syncbuf"
 )
 
 // opsConfig is one webhook storing each JSON item, with NATS at url.
@@ -50,43 +44,8 @@ func freeAddr(t *testing.T) string {
 // listener is up (its "listening" line), before NATS may be connected.
 func startListening(t *testing.T, path string, env ...string) *instance {
 	t.Helper()
-	cmd := exec.Command(binary, "serve", "-c", path)
-	cmd.Env = append(os.Environ(), "TEST_STORE_DIR="+t.TempDir())
-	cmd.Env = append(cmd.Env, env...)
-	inst := &instance{t: t, cmd: cmd, log: &syncbuf.Buffer{}, exited: make(chan struct{})}
-	pr, pw := io.Pipe()
-	cmd.Stderr = io.MultiWriter(inst.log, pw)
-	cmd.Stdout = inst.log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		inst.exitErr = cmd.Wait()
-		pw.Close()
-		close(inst.exited)
-	}()
-	listening := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			var line map[string]any
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "listening" {
-				listening <- line["listen"].(string)
-			}
-		}
-		io.Copy(io.Discard, pr)
-	}()
-	select {
-	case addr := <-listening:
-		inst.URL = "http://" + addr
-	case <-inst.exited:
-		t.Fatalf("hookgate exited before listening: %v\n%s", inst.exitErr, inst.log)
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("hookgate did not listen within 30s\n%s", inst.log)
-	}
-	t.Cleanup(func() { inst.stop() })
+	inst, line := serveUntil(t, path, "listening", env...)
+	inst.URL = "http://" + line["listen"].(string)
 	return inst
 }
 

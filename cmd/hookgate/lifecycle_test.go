@@ -207,6 +207,35 @@ func whenStarted(steps []step) ([]step, <-chan struct{}) {
 	return steps, done
 }
 
+// runServing runs s until every serve step has started; it returns the
+// channel serve's result comes on and the cancel of its context.
+func runServing(t *testing.T, s *serving, watch bool) (<-chan error, context.CancelFunc) {
+	t.Helper()
+	steps, up := whenStarted(serveSteps(watch))
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- s.run(ctx, steps) }()
+	select {
+	case <-up:
+	case err := <-ran:
+		cancel()
+		t.Fatalf("serve did not start: %v", err)
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("serve did not start within 30s")
+	}
+	return ran, cancel
+}
+
+// stopOrder names s's started parts in the order they stop.
+func stopOrder(s *serving) []string {
+	var order []string
+	for i := len(s.parts.parts) - 1; i >= 0; i-- {
+		order = append(order, s.parts.parts[i].name)
+	}
+	return order
+}
+
 // After a full start, the end of serve's context (what SIGTERM does) or a
 // real SIGTERM stops everything, in today's order, and serve returns nil
 // (exit 0).
@@ -215,24 +244,11 @@ func TestServeStopsEverythingAtTheEnd(t *testing.T) {
 		t.Run(how, func(t *testing.T) {
 			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 			s, warned := newTestServing(t)
-			steps, up := whenStarted(serveSteps(true))
-			ctx, cancel := context.WithCancel(context.Background())
+			ran, cancel := runServing(t, s, true)
 			defer cancel()
-			ran := make(chan error, 1)
-			go func() { ran <- s.run(ctx, steps) }()
-			select {
-			case <-up:
-			case err := <-ran:
-				t.Fatalf("serve did not start: %v", err)
-			case <-time.After(30 * time.Second):
-				t.Fatal("serve did not start within 30s")
-			}
 
 			// SPEC §8's graceful shutdown, last started first.
-			var order []string
-			for i := len(s.parts.parts) - 1; i >= 0; i-- {
-				order = append(order, s.parts.parts[i].name)
-			}
+			order := stopOrder(s)
 			want := []string{"watch", "gateway", "admin", "router", "attemptlog", "requestlog", "nats", "signals", "memory"}
 			if !slices.Equal(order, want) {
 				t.Errorf("stop order %v, want %v", order, want)

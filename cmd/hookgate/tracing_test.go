@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -52,23 +51,9 @@ func TestServeFlushesSpansAtShutdown(t *testing.T) {
 	log := zaptest.NewLogger(t, zaptest.Level(zapcore.InfoLevel), zaptest.WrapOptions(zap.Hooks(warned.hook)))
 	s := newServing(path, cfg, log)
 
-	steps, up := whenStarted(serveSteps(false))
-	ctx, cancel := context.WithCancel(context.Background())
+	ran, cancel := runServing(t, s, false)
 	defer cancel()
-	ran := make(chan error, 1)
-	go func() { ran <- s.run(ctx, steps) }()
-	select {
-	case <-up:
-	case err := <-ran:
-		t.Fatalf("serve did not start: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not start within 30s")
-	}
-	var order []string
-	for i := len(s.parts.parts) - 1; i >= 0; i-- {
-		order = append(order, s.parts.parts[i].name)
-	}
-	if want := []string{"gateway", "admin", "router", "attemptlog", "requestlog", "nats", "tracing", "signals", "memory"}; !slices.Equal(order, want) {
+	if order, want := stopOrder(s), []string{"gateway", "admin", "router", "attemptlog", "requestlog", "nats", "tracing", "signals", "memory"}; !slices.Equal(order, want) {
 		t.Errorf("stop order %v, want %v", order, want)
 	}
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
