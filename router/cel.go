@@ -23,6 +23,7 @@ type celFilter struct {
 	prg     cel.Program
 	tracked bool      // the cost limit is enforced while evaluating
 	vars    sync.Pool // of *celVars
+	fast    *fastPlan // set when the expression is of the kind planFast takes
 }
 
 // maxItemSize bounds any string, list or map an item can hold: NATS never
@@ -54,6 +55,11 @@ func compileCEL(env *cel.Env, src string) (*celFilter, error) {
 	}
 	f := &celFilter{prg: prg, tracked: tracked}
 	f.vars.New = func() any { return new(celVars) }
+	if !tracked {
+		// A planned expression costs a few operations; tracked ones are
+		// left to cel-go, which enforces the limit.
+		f.fast = planFast(ast.NativeRep().Expr())
+	}
 	return f, nil
 }
 
@@ -61,6 +67,20 @@ func compileCEL(env *cel.Env, src string) (*celFilter, error) {
 // the task's headers. An error (a missing key, a wrong type, the cost
 // limit) is the caller's to report: the task does not pass.
 func (f *celFilter) eval(item []byte, h map[string][]string) (bool, error) {
+	if f.fast != nil {
+		switch f.fast.eval(item, h) {
+		case isTrue:
+			return true, nil
+		case isFalse:
+			return false, nil
+		}
+	}
+	return f.evalCEL(item, h)
+}
+
+// evalCEL runs the expression with cel-go: the slow path, and the one
+// whose results and errors the fast path matches.
+func (f *celFilter) evalCEL(item []byte, h map[string][]string) (bool, error) {
 	v := f.vars.Get().(*celVars)
 	v.reset(item, h)
 	out, _, err := f.prg.Eval(v)

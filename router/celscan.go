@@ -1,0 +1,248 @@
+package router
+
+import (
+	"bytes"
+	"unsafe"
+)
+
+// itemPaths are the item fields a planned cel expression reads, as a tree
+// of keys: node 0 is the item itself, every other node one key below its
+// parent. scan finds all of them in one pass over the item's text, where
+// one gjson lookup per key would read the text once per field.
+//
+// A key means what jsonObject.lookup makes of it: the first of duplicate
+// keys wins, and the rest of the path is looked for inside that one only
+// (never in a later duplicate). Keys are compared unescaped.
+type itemPaths struct {
+	nodes []pathNode
+}
+
+type pathNode struct {
+	key  string
+	kids []int // indexes in nodes
+	size int   // descendants, all depths
+}
+
+// maxPathNodes bounds the fields one planned expression reads, so that
+// one scan's state lives on the stack.
+const maxPathNodes = 16
+
+// add returns the node of the path keys, adding what is missing; ok is
+// false when the tree is full.
+func (p *itemPaths) add(keys []string) (int, bool) {
+	if len(p.nodes) == 0 {
+		p.nodes = append(p.nodes, pathNode{})
+	}
+	n := 0
+	for _, k := range keys {
+		next := -1
+		for _, c := range p.nodes[n].kids {
+			if p.nodes[c].key == k {
+				next = c
+				break
+			}
+		}
+		if next < 0 {
+			if len(p.nodes) == maxPathNodes {
+				return 0, false
+			}
+			next = len(p.nodes)
+			p.nodes = append(p.nodes, pathNode{key: k})
+			p.nodes[n].kids = append(p.nodes[n].kids, next)
+		}
+		n = next
+	}
+	return n, true
+}
+
+// sizes counts every node's descendants; called once the tree is complete.
+func (p *itemPaths) sizes(n int) int {
+	s := 0
+	for _, c := range p.nodes[n].kids {
+		s += 1 + p.sizes(c)
+	}
+	p.nodes[n].size = s
+	return s
+}
+
+// span is where a node's value is in the item: doc[start:end]; end is 0
+// when the key is absent (or its parent is not an object).
+type span struct{ start, end int }
+
+// scanState is one scan's result and bookkeeping.
+type scanState struct {
+	vals  [maxPathNodes]span
+	taken [maxPathNodes]bool // the node's key was met (or can no longer be)
+	left  int                // nodes not taken yet
+}
+
+// scan finds every node's value in doc, which has passed readJSON. On
+// other input it stops early or finds nothing, and never reads past doc.
+func (p *itemPaths) scan(doc []byte, st *scanState) {
+	st.left = len(p.nodes) - 1
+	i := skipSpace(doc, 0)
+	// gjson.Parse (the slow path's root) takes the item as an object only
+	// when it opens with '{'; anything else has no fields.
+	if i < len(doc) && doc[i] == '{' {
+		p.object(doc, i+1, 0, st)
+	}
+}
+
+// object scans the members of the object whose '{' is before i, as node
+// n; it returns the index after the object, or where it stopped because
+// every node was taken.
+func (p *itemPaths) object(doc []byte, i, n int, st *scanState) int {
+	for {
+		i = skipSpace(doc, i)
+		if i >= len(doc) {
+			return i
+		}
+		switch doc[i] {
+		case '}':
+			p.settle(n, st)
+			return i + 1
+		case ',':
+			i++
+			continue
+		case '"':
+		default:
+			return len(doc) // not JSON
+		}
+		ks := i
+		i = skipString(doc, i)
+		kid := p.match(n, doc[ks:i], st)
+		i = skipSpace(doc, i)
+		if i < len(doc) && doc[i] == ':' {
+			i++
+		}
+		i = skipSpace(doc, i)
+		vs := i
+		if kid < 0 {
+			i = skipValue(doc, i)
+			continue
+		}
+		st.taken[kid] = true
+		st.left--
+		if i < len(doc) && doc[i] == '{' && len(p.nodes[kid].kids) > 0 {
+			i = p.object(doc, i+1, kid, st)
+		} else {
+			i = skipValue(doc, i)
+			p.settle(kid, st)
+		}
+		st.vals[kid] = span{vs, i}
+		if st.left == 0 {
+			return i
+		}
+	}
+}
+
+// match is the child of n that the key token tok (quotes included) names,
+// if its key was not met before in this object; else -1.
+func (p *itemPaths) match(n int, tok []byte, st *scanState) int {
+	if len(tok) < 2 {
+		return -1
+	}
+	inner := tok[1 : len(tok)-1]
+	escaped := bytes.IndexByte(inner, '\\') >= 0
+	var key string
+	if escaped {
+		key = unquote(tok) // gjson's unescaping, as the slow path's lookup
+	}
+	for _, c := range p.nodes[n].kids {
+		var same bool
+		if escaped {
+			same = key == p.nodes[c].key
+		} else {
+			same = string(inner) == p.nodes[c].key
+		}
+		if same {
+			if st.taken[c] {
+				return -1
+			}
+			return c
+		}
+	}
+	return -1
+}
+
+// settle takes every descendant of n not taken yet: the object n was is
+// over (or n is no object), so they are absent.
+func (p *itemPaths) settle(n int, st *scanState) {
+	for _, c := range p.nodes[n].kids {
+		if !st.taken[c] {
+			st.taken[c] = true
+			st.left--
+		}
+		p.settle(c, st)
+	}
+}
+
+func skipSpace(doc []byte, i int) int {
+	for i < len(doc) && doc[i] <= ' ' {
+		i++
+	}
+	return i
+}
+
+// skipString is the index after the string whose quote is at i.
+func skipString(doc []byte, i int) int {
+	j := i + 1
+	for j < len(doc) {
+		k := bytes.IndexByte(doc[j:], '"')
+		if k < 0 {
+			return len(doc)
+		}
+		j += k
+		// The quote closes the string unless an odd run of backslashes
+		// escapes it.
+		n := 0
+		for b := j - 1; b > i && doc[b] == '\\'; b-- {
+			n++
+		}
+		if n%2 == 0 {
+			return j + 1
+		}
+		j++
+	}
+	return len(doc)
+}
+
+// skipValue is the index after the value at i.
+func skipValue(doc []byte, i int) int {
+	if i >= len(doc) {
+		return i
+	}
+	switch doc[i] {
+	case '"':
+		return skipString(doc, i)
+	case '{', '[':
+		depth := 0
+		for i < len(doc) {
+			switch doc[i] {
+			case '"':
+				i = skipString(doc, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return i
+	}
+	// A number or a literal ends where gjson's parseNumber ends it.
+	for i < len(doc) && doc[i] > ' ' && doc[i] != ',' && doc[i] != ']' && doc[i] != '}' {
+		i++
+	}
+	return i
+}
+
+// bytesString is b as a string without a copy; the caller keeps it no
+// longer than b stays unchanged (the task body is never written to).
+func bytesString(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
