@@ -109,7 +109,7 @@ func (p *itemPaths) object(doc []byte, i, n int, st *scanState) int {
 			return len(doc) // not JSON
 		}
 		ks := i
-		i = skipString(doc, i)
+		i = stringEnd(doc, i)
 		kid := p.match(n, doc[ks:i], st)
 		i = skipSpace(doc, i)
 		if i < len(doc) && doc[i] == ':' {
@@ -184,43 +184,22 @@ func skipSpace(doc []byte, i int) int {
 	return i
 }
 
-// skipString is the index after the string whose quote is at i.
-func skipString(doc []byte, i int) int {
-	j := i + 1
-	for j < len(doc) {
-		k := bytes.IndexByte(doc[j:], '"')
-		if k < 0 {
-			return len(doc)
-		}
-		j += k
-		// The quote closes the string unless an odd run of backslashes
-		// escapes it.
-		n := 0
-		for b := j - 1; b > i && doc[b] == '\\'; b-- {
-			n++
-		}
-		if n%2 == 0 {
-			return j + 1
-		}
-		j++
-	}
-	return len(doc)
-}
-
-// skipValue is the index after the value at i.
+// skipValue is the index after the value at i. Plain byte loops: on a
+// 1 KiB item they measured as fast as eight bytes at a time (its strings
+// are short) and faster than a table of the bytes that matter.
 func skipValue(doc []byte, i int) int {
 	if i >= len(doc) {
 		return i
 	}
 	switch doc[i] {
 	case '"':
-		return skipString(doc, i)
+		return stringEnd(doc, i)
 	case '{', '[':
 		depth := 0
 		for i < len(doc) {
 			switch doc[i] {
 			case '"':
-				i = skipString(doc, i)
+				i = stringEnd(doc, i)
 				continue
 			case '{', '[':
 				depth++
