@@ -58,7 +58,7 @@ type fastCmp struct {
 	kind  byte   // the constant's kind: 's' string, 'd' number, 'b' bool, 'n' null
 	str   string
 	num   float64
-	bool  bool
+	yes   bool     // the bool constant
 	list  []string // the strings of an in list (op @in)
 	flip  bool     // the constant is the left operand
 	truth bool     // op is "": the operand must be a bool and is the verdict
@@ -96,7 +96,13 @@ func (p *fastPlan) node(e celast.Expr, depth int) (fastNode, bool) {
 		if !c.IsMemberFunction() {
 			switch c.FunctionName() {
 			case operators.LogicalAnd, operators.LogicalOr, operators.LogicalNot:
-				n := fastNode{op: map[string]byte{operators.LogicalAnd: '&', operators.LogicalOr: '|', operators.LogicalNot: '!'}[c.FunctionName()]}
+				n := fastNode{op: '!'}
+				switch c.FunctionName() {
+				case operators.LogicalAnd:
+					n.op = '&'
+				case operators.LogicalOr:
+					n.op = '|'
+				}
 				for _, a := range c.Args() {
 					k, ok := p.node(a, depth+1)
 					if !ok {
@@ -175,7 +181,7 @@ func (p *fastPlan) comparison(e celast.Expr) (fastCmp, bool) {
 		}
 		c.kind, c.num = 'd', float64(v)
 	case types.Bool:
-		c.kind, c.bool = 'b', bool(v)
+		c.kind, c.yes = 'b', bool(v)
 	case types.Null:
 		c.kind = 'n'
 	default:
@@ -389,7 +395,7 @@ func (c *fastCmp) eval(item []byte, h map[string][]string, st *scanState) verdic
 		if kind != valBool {
 			return undecided
 		}
-		if b != c.bool {
+		if b != c.yes {
 			order = 1
 		}
 	case 'n':

@@ -184,9 +184,10 @@ func skipSpace(doc []byte, i int) int {
 	return i
 }
 
-// skipValue is the index after the value at i. Plain byte loops: on a
-// 1 KiB item they measured as fast as eight bytes at a time (its strings
-// are short) and faster than a table of the bytes that matter.
+// skipValue is the index after the value at i. Plain byte loops, the
+// strings of a container skipped inline: on a 1 KiB item that measured
+// faster than a call per string, than a table of the bytes that matter,
+// and no slower than eight bytes at a time (an item's strings are short).
 func skipValue(doc []byte, i int) int {
 	if i >= len(doc) {
 		return i
@@ -196,11 +197,21 @@ func skipValue(doc []byte, i int) int {
 		return stringEnd(doc, i)
 	case '{', '[':
 		depth := 0
-		for i < len(doc) {
+		for ; i < len(doc); i++ {
 			switch doc[i] {
 			case '"':
-				i = stringEnd(doc, i)
-				continue
+				for i++; i < len(doc); i++ {
+					c := doc[i]
+					if c > '\\' {
+						continue
+					}
+					if c == '"' {
+						break
+					}
+					if c == '\\' {
+						i++
+					}
+				}
 			case '{', '[':
 				depth++
 			case '}', ']':
@@ -209,9 +220,8 @@ func skipValue(doc []byte, i int) int {
 					return i + 1
 				}
 			}
-			i++
 		}
-		return i
+		return len(doc)
 	}
 	// A number or a literal ends where gjson's parseNumber ends it.
 	for i < len(doc) && doc[i] > ' ' && doc[i] != ',' && doc[i] != ']' && doc[i] != '}' {
