@@ -62,6 +62,11 @@ type fastCmp struct {
 	list  []string // the strings of an in list (op @in)
 	flip  bool     // the constant is the left operand
 	truth bool     // op is "": the operand must be a bool and is the verdict
+
+	// has(): the verdict is whether the operand exists, when its parent
+	// (node parent of paths; -1 for the item itself) is an object.
+	presence bool
+	parent   int
 }
 
 // maxExactInt is the largest integer every smaller one of which a float64
@@ -77,9 +82,6 @@ func planFast(e celast.Expr) *fastPlan {
 		return nil
 	}
 	p.root = root
-	if len(p.paths.nodes) > 0 {
-		p.paths.sizes(0)
-	}
 	return p
 }
 
@@ -121,6 +123,9 @@ func (p *fastPlan) node(e celast.Expr, depth int) (fastNode, bool) {
 // comparison plans a comparison of an operand with a constant, or a bool
 // operand alone.
 func (p *fastPlan) comparison(e celast.Expr) (fastCmp, bool) {
+	if e.Kind() == celast.SelectKind && e.AsSelect().IsTestOnly() {
+		return p.presence(e.AsSelect())
+	}
 	if e.Kind() != celast.CallKind {
 		var c fastCmp
 		if !p.operand(e, &c) || c.double {
@@ -194,6 +199,34 @@ func (p *fastPlan) comparison(e celast.Expr) (fastCmp, bool) {
 		return fastCmp{}, false
 	}
 	return c, true
+}
+
+// presence plans has(operand.field), the operand an item field, the item
+// or headers.
+func (p *fastPlan) presence(s celast.SelectExpr) (fastCmp, bool) {
+	c := fastCmp{presence: true, parent: -1}
+	e := s.Operand()
+	if e.Kind() == celast.IdentKind {
+		switch e.AsIdent() {
+		case configs.CELHeaders:
+			c.src, c.header = 'h', s.FieldName()
+			return c, true
+		case configs.CELItem:
+		default:
+			return fastCmp{}, false
+		}
+	} else if !p.operand(e, &c) || c.src != 'i' || c.double {
+		return fastCmp{}, false
+	} else {
+		c.parent = c.node
+	}
+	if !plainKey(s.FieldName()) {
+		return fastCmp{}, false
+	}
+	keys := p.paths.keys(c.parent)
+	n, ok := p.paths.add(append(keys, s.FieldName()))
+	c.src, c.node = 'i', n
+	return c, ok
 }
 
 // literal is e's constant, or nil.
@@ -344,6 +377,9 @@ const (
 )
 
 func (c *fastCmp) eval(item []byte, h map[string][]string, st *scanState) verdict {
+	if c.presence {
+		return c.exists(item, h, st)
+	}
 	kind, str, num, b := c.value(item, h, st)
 	if kind == valNone {
 		return undecided
@@ -475,4 +511,22 @@ func (c *fastCmp) value(item []byte, h map[string][]string, st *scanState) (kind
 	// gjson's conversion: ParseFloat, its error ignored (1e999 is +Inf).
 	f, _ := strconv.ParseFloat(bytesString(raw), 64)
 	return valNumber, "", f, false
+}
+
+// exists decides has(): a key of an object is there or not; a field of
+// anything else is cel-go's to refuse.
+func (c *fastCmp) exists(item []byte, h map[string][]string, st *scanState) verdict {
+	if c.src == 'h' {
+		_, ok := (&headerMap{h: h}).value(c.header)
+		return verdictOf(ok)
+	}
+	if c.parent < 0 {
+		if !st.object {
+			return undecided
+		}
+	} else if sp := st.vals[c.parent]; sp.end <= sp.start || item[sp.start] != '{' {
+		return undecided
+	}
+	sp := st.vals[c.node]
+	return verdictOf(sp.end > sp.start)
 }

@@ -26,12 +26,14 @@ var fastCEL = []string{
 	`item.s == 1.0 || item.n == "1"`,
 	`double(item.a) == 0.0 || item.b.c in ["x"]`,
 	`item["ü"] == "ö" && item["\u00fc"] != "x"`,
+	`has(item.a) && !has(item.a.b) || has(item.a.b.c) || has(headers.X) || has(headers.missing)`,
+	`has(item.b) && has(item.b.c) && item.b.c == "x"`,
 }
 
 // notFast are expressions the fast path leaves to cel-go, each for a
 // reason of its own.
 var notFast = []string{
-	`has(item.a)`,                            // a presence test
+	`has(item.tags[0].a)`,                    // a presence test under an index by number
 	`item.a.exists(k, k == "b")`,             // a comprehension
 	`item["a.b"] == 1.0`,                     // a key gjson reads as a path
 	`item[""] == 1.0`,                        // the empty key
@@ -185,6 +187,13 @@ func TestCELFastVerdicts(t *testing.T) {
 		{`headers["X-Event"] == "push" && webhook == "w" && incoming == ""`, `{}`, isTrue},
 		{`headers["X-Other"] == "push"`, `{}`, undecided},
 		{`item.a == "x"`, `["a"]`, undecided},
+		{`has(item.a)`, `["a"]`, undecided},
+		{`has(item.a)`, `{"b":1,"a":null}`, isTrue},
+		{`has(item.a.b)`, `{"a":{"c":1},"a":{"b":1}}`, isFalse},
+		{`has(item.a.b)`, `{"a":"b"}`, undecided},
+		{`has(item.a.b)`, `{"b":1}`, undecided},
+		{`has(headers.X) && !has(headers.Y)`, `{}`, isFalse},
+		{`has(headers.Z) || !has(headers.Y)`, `{}`, isTrue},
 	}
 	for _, tt := range tests {
 		f, err := compileCEL(env, tt.expr)

@@ -2,6 +2,7 @@ package router
 
 import (
 	"bytes"
+	"slices"
 	"unsafe"
 )
 
@@ -20,7 +21,6 @@ type itemPaths struct {
 type pathNode struct {
 	key  string
 	kids []int // indexes in nodes
-	size int   // descendants, all depths
 }
 
 // maxPathNodes bounds the fields one planned expression reads, so that
@@ -55,14 +55,17 @@ func (p *itemPaths) add(keys []string) (int, bool) {
 	return n, true
 }
 
-// sizes counts every node's descendants; called once the tree is complete.
-func (p *itemPaths) sizes(n int) int {
-	s := 0
-	for _, c := range p.nodes[n].kids {
-		s += 1 + p.sizes(c)
+// keys is the path of node n, or nil for n < 1.
+func (p *itemPaths) keys(n int) []string {
+	if n < 1 {
+		return nil
 	}
-	p.nodes[n].size = s
-	return s
+	for i, nd := range p.nodes {
+		if slices.Contains(nd.kids, n) {
+			return append(p.keys(i), p.nodes[n].key)
+		}
+	}
+	return nil
 }
 
 // span is where a node's value is in the item: doc[start:end]; end is 0
@@ -71,9 +74,10 @@ type span struct{ start, end int }
 
 // scanState is one scan's result and bookkeeping.
 type scanState struct {
-	vals  [maxPathNodes]span
-	taken [maxPathNodes]bool // the node's key was met (or can no longer be)
-	left  int                // nodes not taken yet
+	vals   [maxPathNodes]span
+	taken  [maxPathNodes]bool // the node's key was met (or can no longer be)
+	left   int                // nodes not taken yet
+	object bool               // the item is an object
 }
 
 // scan finds every node's value in doc, which has passed readJSON. On
@@ -84,6 +88,7 @@ func (p *itemPaths) scan(doc []byte, st *scanState) {
 	// gjson.Parse (the slow path's root) takes the item as an object only
 	// when it opens with '{'; anything else has no fields.
 	if i < len(doc) && doc[i] == '{' {
+		st.object = true
 		p.object(doc, i+1, 0, st)
 	}
 }
