@@ -1,7 +1,6 @@
 package router
 
 import (
-	"bytes"
 	"slices"
 	"unsafe"
 )
@@ -95,35 +94,59 @@ func (p *itemPaths) scan(doc []byte, st *scanState) {
 
 // object scans the members of the object whose '{' is before i, as node
 // n; it returns the index after the object, or where it stopped because
-// every node was taken.
+// every node was taken. The loops are written out: a call per key or
+// per string cost more than the bytes of the short keys and strings of an
+// item.
 func (p *itemPaths) object(doc []byte, i, n int, st *scanState) int {
-	for {
-		i = skipSpace(doc, i)
-		if i >= len(doc) {
-			return i
-		}
-		switch doc[i] {
-		case '}':
-			p.settle(n, st)
-			return i + 1
-		case ',':
+	kids := p.nodes[n].kids
+	for i < len(doc) {
+		switch c := doc[i]; {
+		case c <= ' ' || c == ',':
 			i++
 			continue
-		case '"':
-		default:
+		case c == '}':
+			p.settle(n, st)
+			return i + 1
+		case c != '"':
 			return len(doc) // not JSON
 		}
-		ks := i
-		i = stringEnd(doc, i)
-		kid := p.match(n, doc[ks:i], st)
-		i = skipSpace(doc, i)
-		if i < len(doc) && doc[i] == ':' {
-			i++
+		ks := i // the key's opening quote
+		escaped := false
+		for i++; i < len(doc); i++ {
+			c := doc[i]
+			if c == '"' {
+				break
+			}
+			if c == '\\' {
+				escaped = true
+				i++
+			}
 		}
-		i = skipSpace(doc, i)
+		if i >= len(doc) {
+			return len(doc)
+		}
+		kid := p.match(kids, doc[ks:i+1], escaped, st)
+		for i++; i < len(doc) && (doc[i] <= ' ' || doc[i] == ':'); i++ {
+		}
 		vs := i
 		if kid < 0 {
-			i = skipValue(doc, i)
+			if i < len(doc) && doc[i] == '"' {
+				for i++; i < len(doc); i++ {
+					c := doc[i]
+					if c > '\\' {
+						continue
+					}
+					if c == '"' {
+						break
+					}
+					if c == '\\' {
+						i++
+					}
+				}
+				i++
+			} else {
+				i = skipValue(doc, i)
+			}
 			continue
 		}
 		st.taken[kid] = true
@@ -134,33 +157,26 @@ func (p *itemPaths) object(doc []byte, i, n int, st *scanState) int {
 			i = skipValue(doc, i)
 			p.settle(kid, st)
 		}
-		st.vals[kid] = span{vs, i}
+		st.vals[kid] = span{vs, min(i, len(doc))}
 		if st.left == 0 {
 			return i
 		}
 	}
+	return len(doc)
 }
 
-// match is the child of n that the key token tok (quotes included) names,
+// match is the one of kids that the key token tok (quotes included) names,
 // if its key was not met before in this object; else -1.
-func (p *itemPaths) match(n int, tok []byte, st *scanState) int {
-	if len(tok) < 2 {
-		return -1
-	}
+func (p *itemPaths) match(kids []int, tok []byte, escaped bool, st *scanState) int {
 	inner := tok[1 : len(tok)-1]
-	escaped := bytes.IndexByte(inner, '\\') >= 0
 	var key string
 	if escaped {
 		key = unquote(tok) // gjson's unescaping, as the slow path's lookup
+	} else {
+		key = bytesString(inner)
 	}
-	for _, c := range p.nodes[n].kids {
-		var same bool
-		if escaped {
-			same = key == p.nodes[c].key
-		} else {
-			same = string(inner) == p.nodes[c].key
-		}
-		if same {
+	for _, c := range kids {
+		if p.nodes[c].key == key {
 			if st.taken[c] {
 				return -1
 			}
