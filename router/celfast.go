@@ -125,7 +125,7 @@ func (p *fastPlan) node(e celast.Expr, depth int) (fastNode, bool) {
 // operand alone.
 func (p *fastPlan) comparison(e celast.Expr) (fastCmp, bool) {
 	if e.Kind() == celast.SelectKind && e.AsSelect().IsTestOnly() {
-		return p.presence(e.AsSelect())
+		return p.presence(e.AsSelect().Operand(), e.AsSelect().FieldName())
 	}
 	if e.Kind() != celast.CallKind {
 		var c fastCmp
@@ -144,6 +144,11 @@ func (p *fastPlan) comparison(e celast.Expr) (fastCmp, bool) {
 	c.op = call.FunctionName()
 	switch c.op {
 	case operators.In:
+		// "X" in headers. ("x" in item is never planned: in on a dyn
+		// may walk a long list, so its cost is tracked.)
+		if key, ok := literal(args[0]).(types.String); ok && args[1].Kind() == celast.IdentKind && args[1].AsIdent() == configs.CELHeaders {
+			return p.presence(args[1], string(key))
+		}
 		if !p.operand(args[0], &c) || c.double || args[1].Kind() != celast.ListKind {
 			return fastCmp{}, false
 		}
@@ -203,14 +208,13 @@ func (p *fastPlan) comparison(e celast.Expr) (fastCmp, bool) {
 }
 
 // presence plans has(operand.field), the operand an item field, the item
-// or headers.
-func (p *fastPlan) presence(s celast.SelectExpr) (fastCmp, bool) {
+// or headers, and "field" in headers: whether the map has the key.
+func (p *fastPlan) presence(e celast.Expr, field string) (fastCmp, bool) {
 	c := fastCmp{presence: true, parent: -1}
-	e := s.Operand()
 	if e.Kind() == celast.IdentKind {
 		switch e.AsIdent() {
 		case configs.CELHeaders:
-			c.src, c.header = 'h', s.FieldName()
+			c.src, c.header = 'h', field
 			return c, true
 		case configs.CELItem:
 		default:
@@ -221,11 +225,11 @@ func (p *fastPlan) presence(s celast.SelectExpr) (fastCmp, bool) {
 	} else {
 		c.parent = c.node
 	}
-	if !plainKey(s.FieldName()) {
+	if !plainKey(field) {
 		return fastCmp{}, false
 	}
 	keys := p.paths.keys(c.parent)
-	n, ok := p.paths.add(append(keys, s.FieldName()))
+	n, ok := p.paths.add(append(keys, field))
 	c.src, c.node = 'i', n
 	return c, ok
 }

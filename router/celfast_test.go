@@ -28,6 +28,7 @@ var fastCEL = []string{
 	`item["ü"] == "ö" && item["\u00fc"] != "x"`,
 	`has(item.a) && !has(item.a.b) || has(item.a.b.c) || has(headers.X) || has(headers.missing)`,
 	`has(item.b) && has(item.b.c) && item.b.c == "x"`,
+	`"X-Event" in headers && !("Y" in headers) || item.a == "x"`,
 }
 
 // notFast are expressions the fast path leaves to cel-go, each for a
@@ -45,6 +46,7 @@ var notFast = []string{
 	`size(item.s) > 1`,                       // a function
 	`item.s.startsWith("a")`,                 // a member function
 	`item.tags[0] == "a"`,                    // an index by number
+	`"a" in item`,                            // in on a dyn: the cost is tracked (a list may be long)
 	`item.s + "x" == "ax"`,                   // an operator other than a comparison
 	`item.s > true`,                          // ordering of a bool
 	`int(item.n) == 1`,                       // a conversion other than double
@@ -194,6 +196,7 @@ func TestCELFastVerdicts(t *testing.T) {
 		{`has(item.a.b)`, `{"b":1}`, undecided},
 		{`has(headers.X) && !has(headers.Y)`, `{}`, isFalse},
 		{`has(headers.Z) || !has(headers.Y)`, `{}`, isTrue},
+		{`"X-Event" in headers && !("x" in headers)`, `{}`, isTrue},
 	}
 	for _, tt := range tests {
 		f, err := compileCEL(env, tt.expr)
