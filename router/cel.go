@@ -23,6 +23,7 @@ type celFilter struct {
 	prg     cel.Program
 	tracked bool      // the cost limit is enforced while evaluating
 	vars    sync.Pool // of *celVars
+	fast    *fastPlan // set when the expression is of the kind planFast takes
 }
 
 // maxItemSize bounds any string, list or map an item can hold: NATS never
@@ -48,19 +49,51 @@ func compileCEL(env *cel.Env, src string) (*celFilter, error) {
 	if tracked {
 		opts = append(opts, cel.CostLimit(configs.CELCostLimit))
 	}
-	prg, err := env.Program(ast, opts...)
+	prg, err := program(env, ast, opts)
 	if err != nil {
 		return nil, fmt.Errorf("invalid CEL: %w", err)
 	}
 	f := &celFilter{prg: prg, tracked: tracked}
 	f.vars.New = func() any { return new(celVars) }
+	if !tracked {
+		// A planned expression costs a few operations; tracked ones are
+		// left to cel-go, which enforces the limit.
+		f.fast = planFast(ast.NativeRep().Expr())
+	}
 	return f, nil
+}
+
+// program plans ast. cel-go's checker accepts some expressions its
+// planner then panics on (it folds {b"": ""}, a map with a bytes key, into
+// a Go map): an error, not a router that cannot start. cel-go's Eval
+// recovers its own panics.
+func program(env *cel.Env, ast *cel.Ast, opts []cel.ProgramOption) (prg cel.Program, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			prg, err = nil, fmt.Errorf("cel-go cannot plan it: %v", r)
+		}
+	}()
+	return env.Program(ast, opts...)
 }
 
 // eval runs the expression on one task. item has passed readJSON; h are
 // the task's headers. An error (a missing key, a wrong type, the cost
 // limit) is the caller's to report: the task does not pass.
 func (f *celFilter) eval(item []byte, h map[string][]string) (bool, error) {
+	if f.fast != nil {
+		switch f.fast.eval(item, h) {
+		case isTrue:
+			return true, nil
+		case isFalse:
+			return false, nil
+		}
+	}
+	return f.evalCEL(item, h)
+}
+
+// evalCEL runs the expression with cel-go: the slow path, and the one
+// whose results and errors the fast path matches.
+func (f *celFilter) evalCEL(item []byte, h map[string][]string) (bool, error) {
 	v := f.vars.Get().(*celVars)
 	v.reset(item, h)
 	out, _, err := f.prg.Eval(v)
