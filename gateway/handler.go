@@ -241,8 +241,15 @@ func (s *Server) respondOK(c echo.Context, w *webhook, id string, res bus.BatchR
 		out = append(out, `,"duplicate":true`...)
 	}
 	out = append(out, '}')
+	// Set as a shared value, so that echo finds it set and allocates none;
+	// net/http copies the handler's header before it writes it.
+	c.Response().Header()[echo.HeaderContentType] = jsonContentType
 	return c.JSONBlob(http.StatusOK, out)
 }
+
+// jsonContentType is the Content-Type header value of every JSON answer;
+// never modified.
+var jsonContentType = []string{echo.MIMEApplicationJSON}
 
 func (w *webhook) anyIncremental() bool {
 	for _, t := range w.targets {

@@ -137,6 +137,7 @@ func (p *publication) run(ctx context.Context, contentType string) (_ bus.BatchR
 	defer func() { endPublish(err) }()
 
 	batch := p.bus.NewBatch()
+	defer batch.Release()
 	p.started = true
 	if len(p.w.targets) > 1 {
 		p.added = make([]int, len(p.w.targets))
