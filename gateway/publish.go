@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -35,10 +36,29 @@ type publication struct {
 	added      []int         // tasks handed to the batch, per target
 	tmpl       *taskTemplate // the message of the target being published
 	trace      requestTrace  // ce-traceparent, ce-tracestate and the spans
+
+	// Kept across requests by publicationPool, so that a request parsed in
+	// full allocates neither its item lists nor the function collecting them.
+	full    [][]parsers.Item // per target: its items; nil for incremental ones
+	items   []parsers.Item   // what full's entries slice
+	collect func(parsers.Item) error
+	// collecting is the target being collected, and where its items start.
+	collecting, collectStart int
 }
 
+// publicationPool keeps publications with their item lists between requests.
+var publicationPool = sync.Pool{New: func() any {
+	p := new(publication)
+	p.collect = p.collectItem // bound once: a method value per request would be an allocation
+	return p
+}}
+
+// maxPooledItems bounds the item list a pooled publication keeps.
+const maxPooledItems = 4096
+
 func (s *Server) newPublication(w *webhook, id string, received time.Time, req *http.Request, b *body, fwd forwarding) *publication {
-	p := &publication{
+	p := publicationPool.Get().(*publication)
+	*p = publication{
 		w:          w,
 		requestID:  id,
 		ceTime:     received.UTC().Format(time.RFC3339Nano),
@@ -47,6 +67,9 @@ func (s *Server) newPublication(w *webhook, id string, received time.Time, req *
 		maxPayload: s.bus.MaxPayload(),
 		forwarded:  fwd.values,
 		envelope:   int64(fwd.size),
+		full:       p.full[:0],
+		items:      p.items[:0],
+		collect:    p.collect,
 	}
 	p.dedup = w.dedup.value(req.Header, b)
 	if p.dedup == "" {
@@ -92,25 +115,20 @@ func (w *webhook) forwardedHeaders(h http.Header) (forwarding, error) {
 func (p *publication) run(ctx context.Context, contentType string) (_ bus.BatchResult, err error) {
 	defer p.releaseTemplate()
 	endParse := p.trace.step(bus.SpanParse)
-	full := make([][]parsers.Item, len(p.w.targets))
+	full := append(p.full[:0], make([][]parsers.Item, len(p.w.targets))...)
+	p.full = full
 	for i := range p.w.targets {
 		t := &p.w.targets[i]
 		if t.splitter.Incremental() {
 			continue
 		}
-		var items []parsers.Item
-		err := p.split(ctx, t, contentType, func(it parsers.Item) error {
-			if err := p.checkSize(i, len(items), it); err != nil {
-				return err
-			}
-			items = append(items, it)
-			return nil
-		})
-		if err != nil {
+		p.collecting, p.collectStart = i, len(p.items)
+		if err := p.split(ctx, t, contentType, p.collect); err != nil {
 			endParse(err)
 			return bus.BatchResult{}, err
 		}
-		full[i] = items
+		// Capped, so that the next target's items cannot append over these.
+		full[i] = p.items[p.collectStart:len(p.items):len(p.items)]
 	}
 	endParse(nil)
 	// Incremental targets are parsed while they are published: their
@@ -119,6 +137,7 @@ func (p *publication) run(ctx context.Context, contentType string) (_ bus.BatchR
 	defer func() { endPublish(err) }()
 
 	batch := p.bus.NewBatch()
+	defer batch.Release()
 	p.started = true
 	if len(p.w.targets) > 1 {
 		p.added = make([]int, len(p.w.targets))
@@ -158,6 +177,29 @@ func (p *publication) run(ctx context.Context, contentType string) (_ bus.BatchR
 		return res, unavailable(err)
 	}
 	return res, nil
+}
+
+// collectItem adds an item of the target being collected in full.
+func (p *publication) collectItem(it parsers.Item) error {
+	if err := p.checkSize(p.collecting, len(p.items)-p.collectStart, it); err != nil {
+		return err
+	}
+	p.items = append(p.items, it)
+	return nil
+}
+
+// release returns p to publicationPool once the request is answered;
+// p must not be used afterwards. Its lists are cleared, so that the pool
+// keeps no request's body alive.
+func (p *publication) release() {
+	clear(p.items)
+	clear(p.full)
+	items, full := p.items[:0], p.full[:0]
+	if cap(items) > maxPooledItems {
+		items = nil
+	}
+	*p = publication{full: full, items: items, collect: p.collect}
+	publicationPool.Put(p)
 }
 
 func (p *publication) split(ctx context.Context, t *target, contentType string, yield func(parsers.Item) error) error {

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"runtime/metrics"
 	"testing"
 	"time"
 )
@@ -14,27 +15,31 @@ type contender struct {
 // alternate runs each contender block times per iteration, in turn and
 // rotating which goes first, on one broker, so that a noisy machine (other
 // processes, GC, the broker's own background work) disturbs all alike. It
-// reports each one's CPU and wall time per run and their ratios to the
-// first contender, the baseline. allocs/op counts all contenders together.
+// reports each one's CPU and wall time and allocations per run and their
+// ratios to the first contender, the baseline. allocs/op counts all
+// contenders together (and the broker's, when it runs in this process).
 func alternate(b *testing.B, block int, cs ...contender) {
 	cpu := make([]time.Duration, len(cs))
 	wall := make([]time.Duration, len(cs))
+	allocs := make([]uint64, len(cs))
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		for j := range cs {
 			k := (i + j) % len(cs)
-			c0, w0 := cpuTime(), time.Now()
+			a0, c0, w0 := heapAllocs(), cpuTime(), time.Now()
 			for range block {
 				cs[k].run()
 			}
 			cpu[k] += cpuTime() - c0
 			wall[k] += time.Since(w0)
+			allocs[k] += heapAllocs() - a0
 		}
 	}
 	runs := float64(b.N * block)
 	for k, c := range cs {
 		b.ReportMetric(float64(cpu[k])/runs, c.name+"-cpu-ns/run")
 		b.ReportMetric(float64(wall[k])/runs, c.name+"-ns/run")
+		b.ReportMetric(float64(allocs[k])/runs, c.name+"-allocs/run")
 		if k > 0 {
 			b.ReportMetric(float64(cpu[k])/float64(cpu[0]), c.name+"/"+cs[0].name+"-cpu")
 			b.ReportMetric(float64(wall[k])/float64(wall[0]), c.name+"/"+cs[0].name+"-wall")
@@ -71,4 +76,12 @@ func BenchmarkIngestXML2000OrdersRatio(b *testing.B) {
 		contender{"hookgate", xmlHookgate(b, bs, body, "full")},
 		contender{"incremental", xmlHookgate(b, bs, body, "incremental")},
 	)
+}
+
+// heapAllocs is how many heap objects the process has allocated so far,
+// read without stopping the world (runtime.ReadMemStats would).
+func heapAllocs() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:objects"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }

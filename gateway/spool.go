@@ -40,6 +40,9 @@ type body struct {
 	spool *spoolFile    // nil while the body may stay in memory
 	size  int64
 	pool  *sync.Pool
+	// limited reads the request body: here, not a LimitReader of its own,
+	// which would be one more allocation per request.
+	limited io.LimitedReader
 }
 
 // spoolFile is a spooled body's file and its share of spool_max: kept apart
@@ -70,7 +73,9 @@ func readBody(r io.Reader, limit, contentLength int64, sp spooler) (*body, error
 	b.buf.Reset()
 	// One byte past the limit tells "exactly at the limit" from "above it".
 	memCap := min(limit+1, memoryLimit+1)
-	n, err := b.buf.ReadFrom(io.LimitReader(r, memCap))
+	b.limited = io.LimitedReader{R: r, N: memCap}
+	n, err := b.buf.ReadFrom(&b.limited)
+	b.limited.R = nil
 	b.size = n
 	if err != nil {
 		b.Close()

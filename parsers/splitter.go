@@ -224,6 +224,13 @@ func yieldAll(ctx context.Context, items [][]byte, yield func(Item) error) error
 // yieldJSON is the full-mode JSON path: it allocates nothing per request
 // beyond what the pooled walker already holds.
 func (s *Splitter) yieldJSON(ctx context.Context, body []byte, yield func(Item) error) error {
+	if len(s.pat.segs) == 0 {
+		// The whole body is the item: validated by the fast path, unless it
+		// is malformed or over a limit, which the walker words.
+		if item, ok := wholeJSON(body); ok && s.maxItems >= 1 && int64(len(item)) <= s.maxBytes {
+			return yield(Item{Data: item, ContentType: jsonType})
+		}
+	}
 	w := s.jsonPool.Get().(*jsonWalker)
 	defer s.jsonPool.Put(w)
 	items, err := w.collect(body, s.pat, s.maxItems, s.maxBytes)

@@ -51,8 +51,35 @@ type pendingAck struct {
 	sent    time.Time
 }
 
-// NewBatch returns an empty Batch.
-func (b *Bus) NewBatch() *Batch { return &Batch{bus: b} }
+// NewBatch returns an empty Batch; Release gives it back for reuse.
+func (b *Bus) NewBatch() *Batch {
+	bt := batchPool.Get().(*Batch)
+	bt.bus = b
+	return bt
+}
+
+// batchPool keeps Batches with their wake channel: two allocations of
+// every request otherwise.
+var batchPool = sync.Pool{New: func() any { return &Batch{wake: make(chan struct{}, 1)} }}
+
+// Release lets a later NewBatch reuse bt, unless some of its tasks are
+// still unresolved (a Wait ended by its ctx): their acks will still reach
+// bt, which is then left to the garbage collector. bt must not be used
+// after Release.
+func (bt *Batch) Release() {
+	bt.mu.Lock()
+	done := bt.resolved >= bt.added
+	bt.mu.Unlock()
+	if !done {
+		return
+	}
+	select {
+	case <-bt.wake: // a wake-up nobody waited for
+	default:
+	}
+	bt.bus, bt.added, bt.resolved, bt.res, bt.errIdx, bt.err = nil, 0, 0, BatchResult{}, 0, nil
+	batchPool.Put(bt)
+}
 
 // Add publishes msg without waiting for its acknowledgement; msg may be
 // reused once Add returns (its Reply is replaced while Add publishes). It blocks while too many

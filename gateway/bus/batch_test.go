@@ -292,3 +292,31 @@ func TestSetPublishTimeoutAppliesToTasksInFlight(t *testing.T) {
 		t.Fatalf("Wait = %v, want ErrUnavailable wrapping ErrAsyncPublishTimeout", err)
 	}
 }
+
+func TestReleasedBatchesStartEmpty(t *testing.T) {
+	b := openBus(t, embeddedConfig(t, ""))
+	ctx := testContext(t)
+	for i := range 20 {
+		bt := b.NewBatch()
+		for j := range 2 {
+			if err := bt.Add(ctx, task("tasks.reuse", fmt.Sprintf("r/%d/%d", i, j), j, []byte(`{"x":1}`))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res, err := bt.Wait(ctx)
+		if err != nil || res != (BatchResult{Published: 2}) {
+			t.Fatalf("batch %d: Wait = %+v, %v; want 2 published (nothing left from an earlier batch)", i, res, err)
+		}
+		bt.Release()
+	}
+}
+
+func TestBatchAwaitingAcksIsNotReset(t *testing.T) {
+	b := openBus(t, embeddedConfig(t, ""))
+	bt := b.NewBatch()
+	bt.added = 1 // a task whose ack is still to come: it will resolve on bt
+	bt.Release()
+	if bt.bus != b || bt.added != 1 {
+		t.Fatalf("Release reset a batch with a task in flight: bus %p, added %d", bt.bus, bt.added)
+	}
+}

@@ -176,3 +176,33 @@ func BenchmarkBatchOverhead(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkBatchRelease is one 1 KiB task per Batch, the Batch dropped
+// after Wait (the baseline, as before Release existed) or released for
+// reuse: the difference is the Batch and its wake channel.
+func BenchmarkBatchRelease(b *testing.B) {
+	for _, release := range []bool{false, true} {
+		name := "dropped"
+		if release {
+			name = "released"
+		}
+		b.Run(name, func(b *testing.B) {
+			bus := openBus(b, embeddedConfig(b, ""))
+			msg := task("tasks.bench", "", 0, bytes.Repeat([]byte("x"), 1024))
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				bt := bus.NewBatch()
+				if err := bt.Add(ctx, msg); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := bt.Wait(ctx); err != nil {
+					b.Fatal(err)
+				}
+				if release {
+					bt.Release()
+				}
+			}
+		})
+	}
+}
