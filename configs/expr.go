@@ -62,7 +62,28 @@ func CompileCEL(env *cel.Env, src string) (*cel.Ast, error) {
 	if t := ast.OutputType(); !t.IsExactType(cel.BoolType) {
 		return nil, fmt.Errorf("yields %s, not bool; a filter must yield true or false (compare the value: item.flag == true)", t)
 	}
+	if _, err := PlanCEL(env, ast, cel.EvalOptions(cel.OptOptimize)); err != nil {
+		return nil, err
+	}
 	return ast, nil
+}
+
+// PlanCEL builds the program of a checked expression. cel-go's checker
+// accepts some expressions its planner then panics on (it folds
+// {b"": ""}, a map with a bytes key, into a Go map): validate refuses
+// them and the router never starts with one. cel-go's Eval recovers its
+// own panics.
+func PlanCEL(env *cel.Env, ast *cel.Ast, opts ...cel.ProgramOption) (prg cel.Program, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			prg, err = nil, fmt.Errorf("invalid CEL: cel-go cannot plan it: %v", r)
+		}
+	}()
+	prg, err = env.Program(ast, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("invalid CEL: %w", err)
+	}
+	return prg, nil
 }
 
 // CompileJQ parses and compiles a transform program. It reads no

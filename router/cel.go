@@ -2,7 +2,6 @@ package router
 
 import (
 	"errors"
-	"fmt"
 	"sync"
 	"unsafe"
 
@@ -49,9 +48,9 @@ func compileCEL(env *cel.Env, src string) (*celFilter, error) {
 	if tracked {
 		opts = append(opts, cel.CostLimit(configs.CELCostLimit))
 	}
-	prg, err := program(env, ast, opts)
+	prg, err := configs.PlanCEL(env, ast, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("invalid CEL: %w", err)
+		return nil, err
 	}
 	f := &celFilter{prg: prg, tracked: tracked}
 	f.vars.New = func() any { return new(celVars) }
@@ -61,19 +60,6 @@ func compileCEL(env *cel.Env, src string) (*celFilter, error) {
 		f.fast = planFast(ast.NativeRep().Expr())
 	}
 	return f, nil
-}
-
-// program plans ast. cel-go's checker accepts some expressions its
-// planner then panics on (it folds {b"": ""}, a map with a bytes key, into
-// a Go map): an error, not a router that cannot start. cel-go's Eval
-// recovers its own panics.
-func program(env *cel.Env, ast *cel.Ast, opts []cel.ProgramOption) (prg cel.Program, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			prg, err = nil, fmt.Errorf("cel-go cannot plan it: %v", r)
-		}
-	}()
-	return env.Program(ast, opts...)
 }
 
 // eval runs the expression on one task. item has passed readJSON; h are
