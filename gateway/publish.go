@@ -207,7 +207,9 @@ func (p *publication) split(ctx context.Context, t *target, contentType string, 
 	if raw := p.body.Bytes(); raw != nil && !t.splitter.Incremental() {
 		return t.splitter.SplitBytes(ctx, contentType, raw, yield)
 	}
-	return t.splitter.Split(ctx, contentType, p.body.Open(), yield)
+	// Incremental items go into Batch.Add, which copies them before it
+	// returns: the splitter may write the next item over the last.
+	return t.splitter.SplitTransient(ctx, contentType, p.body.Open(), yield)
 }
 
 // fail waits for what was already sent, so the error can say how many

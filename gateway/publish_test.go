@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookgate/hookgate/configs"
+	"github.com/hookgate/hookgate/parsers"
 	"github.com/hookgate/hookgate/test/natstest"
 )
 
@@ -146,5 +147,54 @@ func TestConcurrentRequestsPublishTheirOwnTasks(t *testing.T) {
 	}
 	if len(bodyOf) != 0 {
 		t.Errorf("%d items never stored", len(bodyOf))
+	}
+}
+
+// An incremental XML body too large to stay in memory is split with each
+// item written over the last (SplitTransient): every stored task must
+// still carry its own item, whatever the lengths of the items around it.
+func TestIncrementalItemsAreStoredWhole(t *testing.T) {
+	in := configs.Incoming{Name: "orders", Subject: "tasks.orders", Type: "o", Parser: "xml", ReadMethod: "incremental",
+		PatternToItems: "Orders.Order", MaxItems: 100000}
+	s, js := logServer(t, configs.Webhook{Name: "x", Identifier: "x", Incoming: "orders", Methods: []string{"POST"}}, func(cfg *configs.Config) {
+		cfg.Webhooks[0].Logging = false
+		cfg.Incoming = append(cfg.Incoming, in)
+	})
+	const n = 6000
+	var body strings.Builder
+	body.WriteString("<Orders>")
+	for i := range n {
+		fmt.Fprintf(&body, `<Order id="%d"><Note>%s</Note></Order>`, i, strings.Repeat("n", i*7%300))
+	}
+	body.WriteString("</Orders>")
+	if body.Len() <= memoryLimit {
+		t.Fatalf("body of %d bytes stays in memory; the test needs it spooled", body.Len())
+	}
+	// The items as full mode keeps them, each in its own place.
+	full := in
+	full.ReadMethod = "full"
+	sp, err := parsers.New(full, 4<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	if err := sp.SplitBytes(t.Context(), "application/xml", []byte(body.String()), func(it parsers.Item) error {
+		want = append(want, string(it.Data))
+		return nil
+	}); err != nil || len(want) != n {
+		t.Fatalf("full split: %d items, %v", len(want), err)
+	}
+
+	req := httptest.NewRequest(http.MethodPost, "/webhooks/x", strings.NewReader(body.String()))
+	req.Header.Set("Content-Type", "application/xml")
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), fmt.Sprintf(`"tasks":%d`, n)) {
+		t.Fatalf("POST: %d %s", rec.Code, rec.Body)
+	}
+	for i, m := range storedTasks(t, js, "tasks.orders", n) {
+		if string(m.Data()) != want[i] {
+			t.Fatalf("task %d body %s, want %s", i, m.Data(), want[i])
+		}
 	}
 }

@@ -63,6 +63,33 @@ func BenchmarkSplitXML2000Orders(b *testing.B) {
 			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "items/s")
 		})
 	}
+	// What the gateway calls for an incremental body: incremental is its
+	// baseline (each item kept in its own place).
+	b.Run("incremental-transient", func(b *testing.B) {
+		n := benchSplitTransient(b, configs.Incoming{Name: "b", Parser: "xml", ReadMethod: "incremental", PatternToItems: "Orders.Order"}, "application/xml", body)
+		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "items/s")
+	})
+}
+
+// benchSplitTransient is benchSplit from a reader through SplitTransient.
+func benchSplitTransient(b *testing.B, in configs.Incoming, ct string, body []byte) int {
+	s, err := New(in, testMaxBody)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	n := 0
+	yield := func(Item) error { n++; return nil }
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	r := bytes.NewReader(body)
+	for b.Loop() {
+		r.Reset(body)
+		if err := s.SplitTransient(ctx, ct, r, yield); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return n
 }
 
 // How benchSplit hands a body over: Split on a reader, or SplitBytes.
@@ -140,4 +167,8 @@ func BenchmarkSplitCSV2000Rows(b *testing.B) {
 			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "items/s")
 		})
 	}
+	b.Run("incremental-transient", func(b *testing.B) {
+		n := benchSplitTransient(b, configs.Incoming{Name: "b", Parser: "csv", ReadMethod: "incremental"}, "text/csv", body)
+		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "items/s")
+	})
 }

@@ -49,9 +49,20 @@ func splitWith(t testing.TB, s *Splitter, ct string, body io.Reader) result {
 	return res
 }
 
+// splitTransientWith is splitWith through SplitTransient: each item is
+// copied before yield returns, as the contract requires.
+func splitTransientWith(s *Splitter, ct string, body io.Reader) result {
+	var res result
+	res.err = s.SplitTransient(context.Background(), ct, body, func(it Item) error {
+		res.items = append(res.items, string(it.Data))
+		return nil
+	})
+	return res
+}
+
 // splitBoth splits body in full mode, in incremental mode, and in
-// incremental mode one byte per Read, and fails unless all three agree. It
-// returns the full-mode result.
+// incremental mode one byte per Read, and through SplitTransient, and fails
+// unless all four agree. It returns the full-mode result.
 func splitBoth(t testing.TB, in configs.Incoming, ct string, body []byte) result {
 	t.Helper()
 	in.ReadMethod = "full"
@@ -67,10 +78,12 @@ func splitBoth(t testing.TB, in configs.Incoming, ct string, body []byte) result
 	a := splitWith(t, full, ct, bytes.NewReader(body))
 	b := splitWith(t, inc, ct, bytes.NewReader(body))
 	c := splitWith(t, inc, ct, iotest.OneByteReader(bytes.NewReader(body)))
+	// The gateway's way: each item copied during yield, then written over.
+	d := splitTransientWith(inc, ct, iotest.HalfReader(bytes.NewReader(body)))
 	for _, other := range []struct {
 		name string
 		res  result
-	}{{"incremental", b}, {"incremental, one byte per read", c}} {
+	}{{"incremental", b}, {"incremental, one byte per read", c}, {"incremental transient", d}} {
 		if !sameError(a.err, other.res.err) {
 			t.Fatalf("full error %v, %s error %v", a.err, other.name, other.res.err)
 		}

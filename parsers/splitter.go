@@ -123,18 +123,31 @@ func (s *Splitter) Incremental() bool { return s.incremental }
 // from yield stops the split and is returned as-is; rejections of the body are
 // *Error values; errors reading body are returned wrapped.
 func (s *Splitter) Split(ctx context.Context, contentType string, body io.Reader, yield func(Item) error) error {
+	return s.split(ctx, contentType, body, false, yield)
+}
+
+// SplitTransient is Split for a caller that is done with each item when
+// yield returns (the gateway copies it into NATS's buffer): in read_method
+// incremental, Item.Data is valid only until yield returns and the
+// splitter writes the next item over it, so a long body costs no
+// allocation per item. In read_method full it is Split.
+func (s *Splitter) SplitTransient(ctx context.Context, contentType string, body io.Reader, yield func(Item) error) error {
+	return s.split(ctx, contentType, body, true, yield)
+}
+
+func (s *Splitter) split(ctx context.Context, contentType string, body io.Reader, transient bool, yield func(Item) error) error {
 	kind, rej := s.kindFor(contentType)
 	if rej != nil {
 		return rej
 	}
 	if s.incremental {
-		return s.splitStream(ctx, kind, contentType, body, yield)
+		return s.splitStream(ctx, kind, contentType, body, transient, yield)
 	}
 	if kind == "xml" {
 		// XML items are written apart from the body, so full mode needs all
 		// of them before the first yield, but never the whole body at once.
 		return s.collect(ctx, yield, func(emit func([]byte) error) error {
-			return s.walkXML(nil, body, contentType, emit)
+			return s.walkXML(nil, body, contentType, false, emit)
 		})
 	}
 	buf, err := readAll(body)
@@ -172,7 +185,7 @@ func (s *Splitter) splitFull(ctx context.Context, kind, contentType string, body
 	return s.collect(ctx, yield, func(emit func([]byte) error) error {
 		switch kind {
 		case "xml":
-			return s.walkXML(body, nil, contentType, emit)
+			return s.walkXML(body, nil, contentType, false, emit)
 		case "form":
 			return s.walkForm(body, emit)
 		}
@@ -249,8 +262,14 @@ func (s *Splitter) yieldJSON(ctx context.Context, body []byte, yield func(Item) 
 }
 
 // splitStream yields items as the walker finds them.
-func (s *Splitter) splitStream(ctx context.Context, kind, contentType string, body io.Reader, yield func(Item) error) error {
+func (s *Splitter) splitStream(ctx context.Context, kind, contentType string, body io.Reader, transient bool, yield func(Item) error) error {
 	n, total := 0, int64(0)
+	// The walkers' slices are valid during the call only; a caller that
+	// may keep items gets copies.
+	own := bytes.Clone
+	if transient {
+		own = func(b []byte) []byte { return b }
+	}
 	emit := func(b []byte) error {
 		if n == s.maxItems {
 			return s.tooMany()
@@ -277,10 +296,10 @@ func (s *Splitter) splitStream(ctx context.Context, kind, contentType string, bo
 		return yield(Item{Data: buf, ContentType: contentType})
 	case "json":
 		w := s.jsonPool.Get().(*jsonWalker)
-		err = w.run(nil, body, s.pat, 0, func(b []byte) error { return emit(bytes.Clone(b)) })
+		err = w.run(nil, body, s.pat, 0, func(b []byte) error { return emit(own(b)) })
 		s.jsonPool.Put(w)
 	case "xml":
-		err = s.walkXML(nil, body, contentType, emit)
+		err = s.walkXML(nil, body, contentType, transient, emit)
 	case "form":
 		// Form bodies are one document (its fields may come in any order), so
 		// they are read whole in both modes.
@@ -288,9 +307,9 @@ func (s *Splitter) splitStream(ctx context.Context, kind, contentType string, bo
 		if rerr != nil {
 			return rerr
 		}
-		err = s.walkForm(buf, func(b []byte) error { return emit(bytes.Clone(b)) })
+		err = s.walkForm(buf, func(b []byte) error { return emit(own(b)) })
 	case "csv":
-		err = s.walkCSV(body, false, func(b []byte) error { return emit(bytes.Clone(b)) })
+		err = s.walkCSV(body, false, func(b []byte) error { return emit(own(b)) })
 	}
 	if err != nil {
 		return err

@@ -37,6 +37,9 @@ type xmlWalker struct {
 	out    []byte // the chunk items are written into; see begin
 	room   int    // free space a chunk must have for the next item
 	emit   func([]byte) error
+	// transient: the caller is done with an item when emit returns, so
+	// the next one reuses its place in out.
+	transient bool
 }
 
 // itemChunk is the size of the buffers items are written into: large
@@ -62,10 +65,13 @@ func (e *errReader) Read(p []byte) (int, error) {
 
 // walkXML splits an XML body, from body when it is in memory, else from r.
 // Items are sub-slices of chunks that are never written below their length
-// again, so they stay valid however long the caller keeps them.
-func (s *Splitter) walkXML(body []byte, r io.Reader, contentType string, emit func([]byte) error) error {
+// again, so they stay valid however long the caller keeps them; unless
+// transient: then each item is written over the last one, valid during
+// emit only.
+func (s *Splitter) walkXML(body []byte, r io.Reader, contentType string, transient bool, emit func([]byte) error) error {
 	w := s.xmlPool.Get().(*xmlWalker)
 	w.prepare(s, emit)
+	w.transient = transient
 	defer s.release(w)
 	storage := w.sc.rbuf
 	var er *errReader
@@ -358,7 +364,11 @@ func (w *xmlWalker) finish(start int) error {
 	// nothing ever writes below len(out), so they stay intact.
 	item := w.out[start:len(w.out):len(w.out)]
 	w.room = max(w.room, len(item))
-	return w.emit(item)
+	err := w.emit(item)
+	if w.transient {
+		w.out = w.out[:start]
+	}
+	return err
 }
 
 // syntax is a 400 at the start of the current token.

@@ -67,10 +67,19 @@ func serveSteps(watch bool) []step {
 // limit found (for serve run inside tests).
 func (s *serving) setMemoryLimit() error {
 	prev := debug.SetMemoryLimit(-1)
+	stop, done := make(chan struct{}), make(chan struct{})
 	if limit := s.cfg.Server.MemoryLimit; limit > 0 {
 		debug.SetMemoryLimit(int64(limit))
+		go func() {
+			defer close(done)
+			followLiveHeap(int64(limit), stop)
+		}()
+	} else {
+		close(done)
 	}
 	s.parts.started("memory", func(context.Context) error {
+		close(stop)
+		<-done
 		debug.SetMemoryLimit(prev)
 		return nil
 	})
