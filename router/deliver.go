@@ -32,7 +32,9 @@ func (r *Router) handle(p *pair, msg jetstream.Msg, stopBeat func(), log *zap.Lo
 		// Not a hookgate task; the stream position is still a stable key.
 		id = fmt.Sprintf("%s-%d", stream, seq)
 	}
-	log = log.With(zap.String("task_id", id), zap.Int("attempt", attempt))
+	// Lazy: the fields are encoded only when a line is written, which at
+	// the default level is never for a delivered task (a 1KiB buffer each).
+	log = log.WithLazy(zap.String("task_id", id), zap.Int("attempt", attempt))
 	body, contentType, keep, err := p.prepare(msg.Data(), msg.Headers())
 	if err != nil {
 		// Nothing a retry changes: the task is a dead letter at once.
