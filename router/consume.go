@@ -19,13 +19,11 @@ type fetched struct {
 }
 
 // consume delivers the tasks of one pair until the Router stops, with
-// p.slots workers. MaxAckPending (= p.window()) bounds what this process
-// holds unsettled: p.slots tasks under delivery and up to p.prefetch()
-// more fetched ahead, so that a worker that settles a task starts the next
-// at once instead of waiting a round trip to JetStream for it (measured:
-// without it a third of the slots sat idle at concurrency 64). On Stop the
-// iterator is drained: tasks fetched but not started are handed back with
-// Nak so that another process takes them at once.
+// p.slots workers. The pull iterator keeps a request open at the server,
+// and MaxAckPending (= slots) bounds what it can hold, so at most `slots`
+// tasks are ever in this process unsettled. On Stop the iterator is
+// drained: tasks fetched but not started are handed back with Nak so that
+// another process takes them at once.
 func (r *Router) consume(p *pair, it jetstream.MessagesContext) {
 	defer r.wg.Done()
 	log := r.log.With(zap.String("route", p.route.name), zap.String("outgoing", p.dest.cfg.Name))
@@ -38,9 +36,9 @@ func (r *Router) consume(p *pair, it jetstream.MessagesContext) {
 		case <-stopped:
 		}
 	}()
-	// Long-lived workers rather than a goroutine per task: no handoff
-	// through this loop per task, and no stack to grow each time.
-	tasks := make(chan fetched, p.prefetch())
+	// Long-lived workers rather than a goroutine per task: no goroutine to
+	// start and no stack to grow through the HTTP call for each task.
+	tasks := make(chan fetched)
 	var workers sync.WaitGroup
 	defer func() {
 		close(tasks)

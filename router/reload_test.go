@@ -105,8 +105,8 @@ func TestReloadDeliversAChangedURLToTheNewReceiverAndUpdatesTheConsumer(t *testi
 	if !reload(t, s, testConfig(configs.Route{}, out)) {
 		t.Fatal("a changed URL did not restart the router")
 	}
-	if got := consumerInfo(t, js, "r", "erp").Config.MaxAckPending; got != 4 {
-		t.Errorf("consumer MaxAckPending %d after reload, want twice the new concurrency 2 (slots and prefetch)", got)
+	if got := consumerInfo(t, js, "r", "erp").Config.MaxAckPending; got != 2 {
+		t.Errorf("consumer MaxAckPending %d after reload, want the new concurrency 2", got)
 	}
 	publishTask(t, js, "tasks.orders", "task-1", `{"n":1}`)
 	if got := after.wait(t, 1)[0].header.Get("Idempotency-Key"); got != "task-1" {

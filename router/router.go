@@ -75,7 +75,6 @@ type pair struct {
 	consumer jetstream.ConsumerConfig
 	dlq      string
 	slots    int          // deliveries in flight in this process
-	window   int          // tasks unsettled in this process: slots + prefetch
 	metrics  *pairMetrics // nil: no metrics
 	// circuit is the pair's breaker, shared with the Routers before and
 	// after this one; Start applies circuitCfg to it.
@@ -202,7 +201,6 @@ func New(cfg *configs.Config, js jetstream.JetStream, log *zap.Logger, version s
 				consumer:   consumerConfig(cname, rt.Name, name, subject, out),
 				dlq:        bus.DLQSubject(rt.Name, name),
 				slots:      slotsOf(out),
-				window:     windowOf(out),
 				metrics:    o.metrics.forPair(rt.Name, name),
 				maxOutput:  maxOutput,
 				circuit:    o.circuits.forPair(rt.Name, name, out.Circuit),
@@ -288,26 +286,10 @@ func slotsOf(o configs.Outgoing) int {
 	return o.Concurrency
 }
 
-// prefetchOf is how many tasks a pair fetches ahead of its slots: as many
-// as it has slots, none when ordered (the next task must wait for the
-// current one to settle, retries included).
-func prefetchOf(o configs.Outgoing) int {
-	if o.Ordered {
-		return 0
-	}
-	return o.Concurrency
-}
-
-// windowOf is the pair's MaxAckPending: the tasks under delivery plus
-// those fetched ahead.
-func windowOf(o configs.Outgoing) int { return slotsOf(o) + prefetchOf(o) }
-
-func (p *pair) prefetch() int { return p.window - p.slots }
 
 // consumerConfig is the durable consumer of a pair. MaxAckPending bounds the
-// tasks held across every process, under delivery or fetched ahead
-// (windowOf); tasks waiting for a retry stay pending too, which is what
-// keeps ordered pairs (a window of 1) in order across failures.
+// deliveries in flight across every process; tasks waiting for a retry stay
+// pending too, which is what keeps ordered pairs in order across failures.
 // AckWait outlasts the HTTP timeout; longer waits send InProgress. Besides
 // the incoming's subject it takes the pair's own replay subject, on which
 // the admin API replays the pair's dead letters.
@@ -320,7 +302,7 @@ func consumerConfig(name, routeName, outName, subject string, o configs.Outgoing
 		AckWait:        o.Timeout + 15*time.Second,
 		MaxDeliver:     -1, // attempts are counted by the router, which dead-letters the last
 		FilterSubjects: []string{subject, bus.ReplaySubject(routeName, outName)},
-		MaxAckPending:  windowOf(o),
+		MaxAckPending:  slotsOf(o),
 	}
 }
 
@@ -345,7 +327,7 @@ func (r *Router) Start(ctx context.Context) error {
 		c, err := r.js.CreateOrUpdateConsumer(ctx, r.stream, p.consumer)
 		if err == nil {
 			var it jetstream.MessagesContext
-			if it, err = c.Messages(jetstream.PullMaxMessages(p.window)); err == nil {
+			if it, err = c.Messages(jetstream.PullMaxMessages(p.slots)); err == nil {
 				its = append(its, it)
 				continue
 			}

@@ -115,39 +115,3 @@ func TestSlowDeliveryKeptAliveBeyondAckWait(t *testing.T) {
 		t.Errorf("%d requests; the task was redelivered while its delivery ran", n)
 	}
 }
-
-func TestTaskFetchedAheadKeptAliveWhileItWaitsForAWorker(t *testing.T) {
-	js := startJS(t)
-	rc := newReceiver(t, func(n int, _ arrival, w http.ResponseWriter) {
-		if n == 0 {
-			time.Sleep(2500 * time.Millisecond) // past AckWait below
-		}
-	})
-	out := testOutgoing("erp", rc.URL)
-	out.Timeout = 5 * time.Second
-	out.Concurrency = 1 // one worker: the second task waits, fetched ahead
-	r, err := New(testConfig(configs.Route{}, out), js, nil, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.pairs[0].consumer.AckWait = time.Second
-	r.heartbeatAt = func(time.Duration) time.Duration { return 300 * time.Millisecond }
-	if err := r.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stopRouter(t, r) })
-	publishTask(t, js, "tasks.orders", "req-orders-0", `{}`)
-	rc.wait(t, 1)
-	publishTask(t, js, "tasks.orders", "req-orders-1", `{}`)
-	got := rc.wait(t, 2)
-	settled(t, js, "r", "erp")
-	if n := rc.count(); n != 2 {
-		t.Errorf("%d requests, want 2; a task waiting for the worker was redelivered", n)
-	}
-	if k := got[1].header.Get("Idempotency-Key"); k != "req-orders-1" {
-		t.Errorf("second request for %q", k)
-	}
-	if info := consumerInfo(t, js, "r", "erp"); info.NumRedelivered != 0 {
-		t.Errorf("%d tasks redelivered, want 0", info.NumRedelivered)
-	}
-}
