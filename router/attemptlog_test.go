@@ -1,9 +1,12 @@
 package router
 
 import (
+	"encoding/json"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -73,5 +76,36 @@ func TestAnAttemptWithoutAnswerIsLoggedWithStatusZero(t *testing.T) {
 	e := attempts(t, js, "r", "gone", 1)[0]
 	if e.Status != 0 || e.Error == "" || e.Response != "" || e.Attempt != 1 || e.TaskID != "req8-orders-0" {
 		t.Errorf("attempt without answer = %+v, want status 0 with its error", e)
+	}
+}
+
+// The attempt entry is written by hand for speed; it must stay the bytes
+// encoding/json writes, whatever the destination answered.
+func TestAttemptEntryIsWhatEncodingJSONWrites(t *testing.T) {
+	at := time.Date(2026, 12, 5, 8, 0, 0, 123456789, time.UTC)
+	entries := []bus.AttemptLogEntry{
+		{Time: at, TaskID: "req-orders-0", RequestID: "req", Route: "r", Outgoing: "erp", Attempt: 1, Status: 200, DurationMS: 1.234},
+		{Time: at.Add(-time.Hour * 24 * 400), Attempt: 12, Status: 0, DurationMS: 0, Error: "POST erp.example.com: dial tcp: connection refused"},
+		{Time: at.In(time.FixedZone("x", 3600)), DurationMS: 1e-7, Response: `{"a":"<b>&amp;</b>","c":"\u2028\t"}`},
+		{Time: at, DurationMS: 3e21, Error: "unexpected status 503 Service Unavailable", Response: "\xff\xfeinvalid utf-8 \x00\x1f\x7f é 🙂"},
+		{Time: at, DurationMS: 123456.789, TaskID: `quote " and backslash \`, Status: -1, Attempt: -3},
+		{Time: time.Time{}, DurationMS: 0.000001, Response: strings.Repeat("x", 1100)},
+		{Time: at, Route: "a<b", Outgoing: "c>d", RequestID: "e&f", Error: "tab\there"},
+	}
+	for i, e := range entries {
+		want, err := json.Marshal(&e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := appendAttemptEntry(nil, &e)
+		if err != nil {
+			t.Fatalf("entry %d: %v", i, err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("entry %d:\n got %s\nwant %s", i, got, want)
+		}
+	}
+	if _, err := appendAttemptEntry(nil, &bus.AttemptLogEntry{DurationMS: math.NaN()}); err == nil {
+		t.Error("NaN duration encoded")
 	}
 }

@@ -2,6 +2,7 @@ package router
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hookgate/hookgate/configs"
@@ -20,6 +21,9 @@ type Circuits struct {
 	// no attempt: a Router stopped (a reload) while the task waited on an
 	// open circuit, and handed it back. They are taken off NumDelivered.
 	parked map[parkKey]int
+	// nParked is len(parked), read without mu: almost always 0, so that
+	// a delivery takes no process-wide lock to learn nothing is parked.
+	nParked atomic.Int64
 }
 
 // parkKey is a task of a pair: its consumer and stream sequence.
@@ -78,10 +82,14 @@ func (c *Circuits) park(consumer string, seq uint64) {
 	if _, ok := c.parked[k]; ok || len(c.parked) < maxParked {
 		c.parked[k]++
 	}
+	c.nParked.Store(int64(len(c.parked)))
 }
 
 // parkedOf is how many deliveries of task seq on consumer made no attempt.
 func (c *Circuits) parkedOf(consumer string, seq uint64) int {
+	if c.nParked.Load() == 0 {
+		return 0
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.parked[parkKey{consumer, seq}]
@@ -89,9 +97,13 @@ func (c *Circuits) parkedOf(consumer string, seq uint64) int {
 
 // unpark forgets a task that is settled for good.
 func (c *Circuits) unpark(consumer string, seq uint64) {
+	if c.nParked.Load() == 0 {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.parked, parkKey{consumer, seq})
+	c.nParked.Store(int64(len(c.parked)))
 }
 
 // forPair is the breaker of (route, outgoing), made closed the first time.

@@ -15,8 +15,10 @@ import (
 // handle settles one task of a pair: skip it (filter), deliver it, schedule
 // a retry, or dead-letter it. Every path ends in exactly one of Ack, Nak,
 // NakWithDelay or (a dead letter no stream takes) Term, so JetStream always
-// knows where the task stands.
-func (r *Router) handle(p *pair, msg jetstream.Msg, log *zap.Logger) {
+// knows where the task stands. stopBeat ends the task's heartbeat, which
+// runs from its fetch so that a task waiting for a worker or on an open
+// circuit stays this process's (no redelivery, no attempt spent).
+func (r *Router) handle(p *pair, msg jetstream.Msg, stopBeat func(), log *zap.Logger) {
 	attempt := 1
 	var stream string
 	var seq uint64
@@ -30,23 +32,24 @@ func (r *Router) handle(p *pair, msg jetstream.Msg, log *zap.Logger) {
 		// Not a hookgate task; the stream position is still a stable key.
 		id = fmt.Sprintf("%s-%d", stream, seq)
 	}
-	log = log.With(zap.String("task_id", id), zap.Int("attempt", attempt))
+	// Lazy: the fields are encoded only when a line is written, which at
+	// the default level is never for a delivered task (a 1KiB buffer each).
+	log = log.WithLazy(zap.String("task_id", id), zap.Int("attempt", attempt))
 	body, contentType, keep, err := p.prepare(msg.Data(), msg.Headers())
 	if err != nil {
 		// Nothing a retry changes: the task is a dead letter at once.
+		stopBeat()
 		r.deadLetter(p, msg, log, &deliveryError{err: err}, attempt, stream, seq)
 		r.circuits.unpark(p.consumer.Durable, seq)
 		return
 	}
 	if !keep {
+		stopBeat()
 		r.settle(log, "ack filtered", msg.Ack())
 		r.circuits.unpark(p.consumer.Durable, seq)
 		return
 	}
 
-	// The heartbeat runs from here so that a task waiting on an open
-	// circuit stays this process's (no redelivery, no attempt spent).
-	stopBeat := r.heartbeat(msg, p.consumer.AckWait)
 	var (
 		derr  *deliveryError
 		start time.Time

@@ -103,6 +103,31 @@ func TestLogWriterDropsAndCountsWhenFullWithoutWaiting(t *testing.T) {
 	}
 }
 
+// An entry no stream takes is counted failed as soon as NATS answers that
+// nobody took it, not after the publish timeout.
+func TestLogWriterCountsEntriesNoStreamTakes(t *testing.T) {
+	s := natstest.Start(t)
+	_, js := natstest.Connect(t, s)
+	w := NewLogWriter(js, 10, zap.NewNop())
+	for i := range 3 {
+		if !w.Write("log.nowhere", []byte(fmt.Sprint(i))) {
+			t.Fatalf("entry %d not queued", i)
+		}
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := w.Close(ctx); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	if took := time.Since(start); took >= logPublishTimeout {
+		t.Errorf("Close took %s: the entries waited out the publish timeout", took)
+	}
+	if w.Failed() != 3 || w.Dropped() != 0 {
+		t.Errorf("failed %d, dropped %d; want 3 failed", w.Failed(), w.Dropped())
+	}
+}
+
 func TestNilLogWriterDropsQuietly(t *testing.T) {
 	var w *LogWriter
 	if w.Write("log.x", nil) {
