@@ -88,6 +88,11 @@ func (b *breaker) detach() {
 func (b *breaker) admit(now time.Time) (ok, probe bool, wake time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return b.admitLocked(now)
+}
+
+// admitLocked is admit with b.mu held.
+func (b *breaker) admitLocked(now time.Time) (ok, probe bool, wake time.Time) {
 	switch {
 	case b.cfg.Failures <= 0 || b.state == CircuitClosed:
 		return true, false, time.Time{}
@@ -133,10 +138,13 @@ func (b *breaker) done(now time.Time, probe bool, o outcome) {
 // wait blocks until admit lets an attempt start or ctx ends.
 func (b *breaker) wait(ctx context.Context) (probe bool, err error) {
 	for {
+		// The state admit judges and the channel that announces its next
+		// change are read together: read apart, a change in between
+		// would wake this delivery once more and leave a timer behind.
 		b.mu.Lock()
 		changed := b.changed
+		ok, probe, wake := b.admitLocked(b.clock.Now())
 		b.mu.Unlock()
-		ok, probe, wake := b.admit(b.clock.Now())
 		if ok {
 			return probe, nil
 		}
