@@ -130,9 +130,10 @@ func hex4(s []byte) uint16 {
 	return v
 }
 
-// appendFloat formats f as encoding/json does, so cast XML values read the
-// same as mxj's json.Marshal output.
-func appendFloat(b []byte, f float64) []byte {
+// AppendJSONFloat formats a finite f as encoding/json does, so cast XML
+// values read the same as mxj's json.Marshal output (and the router's
+// attempt entries as json.Marshal would write them).
+func AppendJSONFloat(b []byte, f float64) []byte {
 	abs := math.Abs(f)
 	format := byte('f')
 	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {

@@ -292,7 +292,7 @@ func appendScalar(b, s []byte, cast bool) []byte {
 		if math.IsInf(f, 0) || math.IsNaN(f) {
 			return appendJSONString(b, s) // JSON has no such numbers
 		}
-		return appendFloat(b, f)
+		return AppendJSONFloat(b, f)
 	}
 	if len(s) > 0 && len(s) < 6 {
 		switch s[0] {

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookgate/hookgate/gateway/bus"
+	"github.com/hookgate/hookgate/parsers"
 )
 
 // MaxLoggedResponse is how much of a destination's answer a delivery
@@ -205,19 +206,7 @@ func appendJSONFloat(b []byte, f float64) ([]byte, error) {
 	if math.IsInf(f, 0) || math.IsNaN(f) {
 		return nil, fmt.Errorf("duration_ms %v is not a JSON number", f)
 	}
-	abs, format := math.Abs(f), byte('f')
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// e-09 to e-9, as encoding/json does.
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b, nil
+	return parsers.AppendJSONFloat(b, f), nil
 }
 
 // headerGetter is the part of a task's headers an attempt entry reads.

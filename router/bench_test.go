@@ -150,7 +150,7 @@ func benchRouter(b *testing.B, conc int) {
 			bus.HeaderCESource: "hookgate/bench", bus.HeaderCEType: "hookgate.task",
 			bus.HeaderCETime: "2026-12-05T08:00:00Z", bus.HeaderCEWebhook: "bench", bus.HeaderCEIncoming: "orders",
 			bus.HeaderCERequestID: "req-1", bus.HeaderCEItemIndex: strconv.Itoa(i), bus.HeaderCEItemCount: strconv.Itoa(b.N),
-			bus.HeaderContentType: "application/json",
+			bus.HeaderContentType:   "application/json",
 			bus.HeaderCETraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
 		} {
 			m.Header.Set(k, v)

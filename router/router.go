@@ -286,7 +286,6 @@ func slotsOf(o configs.Outgoing) int {
 	return o.Concurrency
 }
 
-
 // consumerConfig is the durable consumer of a pair. MaxAckPending bounds the
 // deliveries in flight across every process; tasks waiting for a retry stay
 // pending too, which is what keeps ordered pairs in order across failures.
