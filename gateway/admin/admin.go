@@ -103,6 +103,7 @@ func New(opts Options) (*Server, error) {
 	s.registerRates()
 	s.registerLookup()
 	s.registerPage()
+	s.registerDebug()
 	s.mux.Handle("/", s.api("", func(http.ResponseWriter, *http.Request) error {
 		return &apiError{status: http.StatusNotFound, msg: "not found"}
 	}))
