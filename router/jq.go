@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -41,8 +43,8 @@ func jqStep(i int, code *gojq.Code, timeout time.Duration) step {
 		if err != nil {
 			return nil, fail("%v", err)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
+		ctx := startJQDeadline(timeout)
+		defer ctx.stop()
 		it := code.RunWithContext(ctx, v)
 		res, ok := it.Next()
 		if !ok {
@@ -63,6 +65,49 @@ func jqStep(i int, code *gojq.Code, timeout time.Duration) step {
 		}
 		return b, nil
 	}
+}
+
+// jqDeadline is the context a jq run checks between instructions: Done
+// closes when the timeout passes. Unlike context.WithTimeout it is reused
+// (a context, a timer and a closure less per task) as long as its timer
+// never fired; one that fired is dropped with its closed channel.
+type jqDeadline struct {
+	done  chan struct{}
+	timer *time.Timer
+	fired atomic.Bool
+}
+
+var jqDeadlinePool sync.Pool
+
+func startJQDeadline(timeout time.Duration) *jqDeadline {
+	if d, ok := jqDeadlinePool.Get().(*jqDeadline); ok {
+		d.timer.Reset(timeout)
+		return d
+	}
+	d := &jqDeadline{done: make(chan struct{})}
+	d.timer = time.AfterFunc(timeout, func() {
+		d.fired.Store(true)
+		close(d.done)
+	})
+	return d
+}
+
+// stop ends the run's deadline and keeps the context for another run when
+// its timer had not fired.
+func (d *jqDeadline) stop() {
+	if d.timer.Stop() {
+		jqDeadlinePool.Put(d)
+	}
+}
+
+func (d *jqDeadline) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (d *jqDeadline) Done() <-chan struct{}       { return d.done }
+func (d *jqDeadline) Value(any) any               { return nil }
+func (d *jqDeadline) Err() error {
+	if d.fired.Load() {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // jqError is the error an output stands for, if it is one.
@@ -92,6 +137,27 @@ func clipError(s string, n int) string {
 	return s[:n] + "…"
 }
 
+// jqScratch holds decodeJQ's open containers: their members wait on one
+// stack and each container is made once, at its exact size, when it
+// closes (no map growth, no slice doubling). Pooled: this runs per task.
+type jqScratch struct {
+	frames  []jqFrame
+	members []jqMember
+}
+
+type jqFrame struct {
+	obj   bool
+	key   string // the container's key in its parent object
+	first int    // where its members start in members
+}
+
+type jqMember struct {
+	key string
+	val any
+}
+
+var jqScratchPool = sync.Pool{New: func() any { return new(jqScratch) }}
+
 // decodeJQ turns the item's JSON into gojq's values: map[string]any,
 // []any, string, bool, nil, and json.Number for numbers, which gojq
 // computes with and writes back exactly as the item had them (a 20-digit
@@ -110,47 +176,54 @@ func decodeJQ(item []byte) (any, error) {
 		}
 		return inner
 	}
-	type frame struct {
-		obj map[string]any
-		arr []any
-		key string
-	}
+	sc := jqScratchPool.Get().(*jqScratch)
+	defer func() {
+		clear(sc.members[:cap(sc.members)]) // drop the item's strings
+		sc.frames, sc.members = sc.frames[:0], sc.members[:0]
+		jqScratchPool.Put(sc)
+	}()
 	var (
-		stack []frame
-		root  any
-		done  bool
+		key  string
+		root any
+		done bool
 	)
 	put := func(v any) {
-		if len(stack) == 0 {
+		if len(sc.frames) == 0 {
 			root, done = v, true
 			return
 		}
-		top := &stack[len(stack)-1]
-		if top.obj != nil {
-			top.obj[top.key] = v
-		} else {
-			top.arr = append(top.arr, v)
-		}
+		sc.members = append(sc.members, jqMember{key, v})
 	}
 	err := scanJSON(item, func(e jsonEvent) error {
 		switch e.kind {
-		case '{':
-			stack = append(stack, frame{obj: map[string]any{}})
-		case '[':
-			stack = append(stack, frame{arr: []any{}})
+		case '{', '[':
+			sc.frames = append(sc.frames, jqFrame{obj: e.kind == '{', key: key, first: len(sc.members)})
 		case '}', ']':
-			if len(stack) == 0 {
+			if len(sc.frames) == 0 {
 				return errors.New("unbalanced JSON")
 			}
-			top := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			if top.obj != nil {
-				put(top.obj)
+			top := sc.frames[len(sc.frames)-1]
+			sc.frames = sc.frames[:len(sc.frames)-1]
+			own := sc.members[top.first:]
+			var v any
+			if top.obj {
+				m := make(map[string]any, len(own))
+				for _, kv := range own {
+					m[kv.key] = kv.val
+				}
+				v = m
 			} else {
-				put(top.arr)
+				a := make([]any, len(own))
+				for i, kv := range own {
+					a[i] = kv.val
+				}
+				v = a
 			}
+			sc.members = sc.members[:top.first]
+			key = top.key
+			put(v)
 		case 'k':
-			stack[len(stack)-1].key = str(e)
+			key = str(e)
 		default:
 			switch item[e.start] {
 			case '"':
@@ -167,7 +240,7 @@ func decodeJQ(item []byte) (any, error) {
 		}
 		return nil
 	})
-	if err == nil && (!done || len(stack) > 0) {
+	if err == nil && (!done || len(sc.frames) > 0) {
 		err = errors.New("incomplete JSON")
 	}
 	if err != nil {

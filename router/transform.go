@@ -68,9 +68,10 @@ func compileTransform(ts []configs.Transform) (transform, error) {
 	return out, nil
 }
 
-// apply runs every step on a copy of item, which readJSON has checked;
-// item itself is never changed, so the task body stays intact for the dead
-// letters. Each step's output is bounded by limit bytes (a map can copy the
+// apply runs every step on item, which readJSON has checked. No step
+// writes into its input (sjson is called without ReplaceInPlace, jq builds
+// new values and encodes them), so the task body stays intact for the dead
+// letters without a copy per task. Each step's output is bounded by limit bytes (a map can copy the
 // item once per key), and the result is checked as readJSON checks a task,
 // so that what format xml or the destination reads is JSON nested at most
 // parsers.MaxDepth deep (set and rename add the depth of their paths).
@@ -78,7 +79,7 @@ func (t transform) apply(item []byte, limit int) ([]byte, error) {
 	if len(t) == 0 {
 		return item, nil
 	}
-	cur := slices.Clone(item)
+	cur := item
 	for i, s := range t {
 		next, err := s(cur)
 		var u *unreadable
