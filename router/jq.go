@@ -26,7 +26,7 @@ const jqErrorMax = 512
 // in the item). No output, several outputs, an error or the timeout make
 // the task a dead letter naming the step; the output's size is bounded by
 // transform.apply like every step's.
-func jqStep(i int, code *gojq.Code, timeout time.Duration) step {
+func jqStep(i int, code *gojq.Code, keep map[string]struct{}, timeout time.Duration) step {
 	return func(item []byte) (out []byte, err error) {
 		fail := func(format string, args ...any) error {
 			return &unreadable{step: "transform", reason: fmt.Sprintf("transform[%d].jq: ", i) + clipError(fmt.Sprintf(format, args...), jqErrorMax)}
@@ -39,7 +39,7 @@ func jqStep(i int, code *gojq.Code, timeout time.Duration) step {
 				out, err = nil, fail("internal error: %v", r)
 			}
 		}()
-		v, err := decodeJQ(item)
+		v, err := decodeJQ(item, keep)
 		if err != nil {
 			return nil, fail("%v", err)
 		}
@@ -167,7 +167,10 @@ var jqScratchPool = sync.Pool{New: func() any { return new(jqScratch) }}
 // escapes are the item's own bytes, not copies: the task body is never
 // written to (see pair.prepare) and what gojq makes of them is encoded,
 // which copies it, before the step returns. item has passed readJSON.
-func decodeJQ(item []byte) (any, error) {
+//
+// When keep is not nil and the item is an object, only its members named
+// in keep are decoded (see jqRootKeys); the others are skipped unread.
+func decodeJQ(item []byte, keep map[string]struct{}) (any, error) {
 	text := unsafe.String(unsafe.SliceData(item), len(item))
 	str := func(e jsonEvent) string {
 		inner := text[e.start+1 : e.end-1]
@@ -194,7 +197,21 @@ func decodeJQ(item []byte) (any, error) {
 		}
 		sc.members = append(sc.members, jqMember{key, v})
 	}
+	// skipping: inside a top-level member keep leaves out, at depth skipDepth.
+	skipping, skipDepth := false, 0
 	err := scanJSON(item, func(e jsonEvent) error {
+		if skipping {
+			switch e.kind {
+			case '{', '[':
+				skipDepth++
+			case '}', ']':
+				skipDepth--
+			case 'k':
+				return nil
+			}
+			skipping = skipDepth > 0
+			return nil
+		}
 		switch e.kind {
 		case '{', '[':
 			sc.frames = append(sc.frames, jqFrame{obj: e.kind == '{', key: key, first: len(sc.members)})
@@ -224,6 +241,10 @@ func decodeJQ(item []byte) (any, error) {
 			put(v)
 		case 'k':
 			key = str(e)
+			if keep != nil && len(sc.frames) == 1 && sc.frames[0].obj {
+				_, kept := keep[key]
+				skipping = !kept
+			}
 		default:
 			switch item[e.start] {
 			case '"':

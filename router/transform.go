@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/itchyny/gojq"
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
@@ -49,7 +50,11 @@ func compileTransform(ts []configs.Transform) (transform, error) {
 			if err != nil {
 				return nil, fmt.Errorf("transform[%d].jq: %w", i, err)
 			}
-			out = append(out, jqStep(i, code, jqTimeout))
+			var keep map[string]struct{}
+			if q, err := gojq.Parse(t.JQ); err == nil {
+				keep, _ = jqRootKeys(q) // nil: decode every key
+			}
+			out = append(out, jqStep(i, code, keep, jqTimeout))
 		case t.Map != nil:
 			out = append(out, mapStep(slices.Clone(t.Map)))
 		case t.Set != nil:
