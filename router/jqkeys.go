@@ -44,6 +44,13 @@ func (a *jqRootScan) query(q *gojq.Query) bool {
 	}
 	// Function definitions are harmless by themselves: a call in root
 	// context gives up (term), a call past a pipe sees a derived value.
+	// Except empty, which term accepts in root context: redefined, it
+	// could be anything (def empty: .;).
+	for _, fd := range q.FuncDefs {
+		if fd.Name == "empty" {
+			return false
+		}
+	}
 	if q.Term != nil {
 		return a.term(q.Term)
 	}
@@ -162,7 +169,8 @@ func (a *jqRootScan) term(t *gojq.Term) bool {
 			return false
 		}
 	case gojq.TermTypeIf:
-		if !a.query(t.If.Cond) || !a.query(t.If.Then) || !a.query(t.If.Else) {
+		// Without else, a false condition yields the item itself.
+		if t.If.Else == nil || !a.query(t.If.Cond) || !a.query(t.If.Then) || !a.query(t.If.Else) {
 			return false
 		}
 		for _, e := range t.If.Elif {

@@ -22,7 +22,7 @@ func TestJQRootKeys(t *testing.T) {
 		{`.a`, "a"},
 		{`."a b".c[0]?`, "a b"},
 		{`.a[.i]`, "a,i"},
-		{`{status, "x y", $__loc__, n: 1}`, "status,x y"},
+		{`{status, "x y", $x, n: 1}`, "status,x y"},
 		{`{(.k): .v}`, "k,v"},
 		{`.a as $x | {x: $x, b: .b}`, "a,b"},
 		{`.a as [$x, {y: $y}] | .b`, "a,b"},
@@ -62,6 +62,11 @@ func TestJQRootKeys(t *testing.T) {
 		{`reduce .[] as $x (0; .)`, "*"},
 		{`reduce empty as $x (.; .)`, "*"},
 		{`if . then 1 else 2 end`, "*"},
+		{`if .a then .b end`, "*"}, // no else: the item itself when .a is false
+		{`if .a then .b elif .c then .d end`, "*"},
+		{`label $o | if .a then break $o end`, "*"},
+		{`def empty: .; empty`, "*"},
+		{`{r: (def empty: keys; [empty])}`, "*"},
 		{`getpath(["a"])`, "*"},
 		{`to_entries`, "*"},
 		{`$__loc__ | .`, ""}, // past a pipe, . is what the left side yields
