@@ -86,26 +86,27 @@ func PlanCEL(env *cel.Env, ast *cel.Ast, opts ...cel.ProgramOption) (prg cel.Pro
 	return prg, nil
 }
 
-// CompileJQ parses and compiles a transform program. It reads no
+// CompileJQ parses and compiles a transform program; it also returns the
+// parsed program, for what the router reads of its syntax. It reads no
 // environment variables ($ENV and env are empty, so a program cannot copy
 // a secret into a delivery) and no further inputs (input and inputs fail).
-func CompileJQ(src string) (*gojq.Code, error) {
+func CompileJQ(src string) (*gojq.Code, *gojq.Query, error) {
 	if strings.TrimSpace(src) == "" {
-		return nil, errors.New("empty; write a jq program that yields the new item ({id: .id})")
+		return nil, nil, errors.New("empty; write a jq program that yields the new item ({id: .id})")
 	}
 	q, err := gojq.Parse(src)
 	if err != nil {
 		var pe *gojq.ParseError
 		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("invalid jq at offset %d: %s", pe.Offset, clipMessage(pe.Error()))
+			return nil, nil, fmt.Errorf("invalid jq at offset %d: %s", pe.Offset, clipMessage(pe.Error()))
 		}
-		return nil, fmt.Errorf("invalid jq: %s", clipMessage(err.Error()))
+		return nil, nil, fmt.Errorf("invalid jq: %s", clipMessage(err.Error()))
 	}
 	code, err := gojq.Compile(q, gojq.WithEnvironLoader(func() []string { return nil }))
 	if err != nil {
-		return nil, fmt.Errorf("invalid jq: %s", clipMessage(err.Error()))
+		return nil, nil, fmt.Errorf("invalid jq: %s", clipMessage(err.Error()))
 	}
-	return code, nil
+	return code, q, nil
 }
 
 // clipMessage shortens a compiler's message to one readable line: the

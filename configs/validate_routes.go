@@ -267,7 +267,7 @@ func (v *validator) celCondition(r ref, c Condition, env *celEnv) {
 func (v *validator) transform(r ref, t Transform) {
 	switch {
 	case r.has(".jq"):
-		if _, err := CompileJQ(t.JQ); err != nil {
+		if _, _, err := CompileJQ(t.JQ); err != nil {
 			v.errorf(r, ".jq", "%v", err)
 		}
 	case r.has(".map"):

@@ -158,6 +158,9 @@ type jqMember struct {
 
 var jqScratchPool = sync.Pool{New: func() any { return new(jqScratch) }}
 
+// jqScratchKeep is the most members a pooled scratch keeps room for.
+const jqScratchKeep = 4096
+
 // decodeJQ turns the item's JSON into gojq's values: map[string]any,
 // []any, string, bool, nil, and json.Number for numbers, which gojq
 // computes with and writes back exactly as the item had them (a 20-digit
@@ -180,10 +183,16 @@ func decodeJQ(item []byte, keep map[string]struct{}) (any, error) {
 		return inner
 	}
 	sc := jqScratchPool.Get().(*jqScratch)
+	high := 0 // the most members held at once: what this run wrote to
 	defer func() {
-		clear(sc.members[:cap(sc.members)]) // drop the item's strings
-		sc.frames, sc.members = sc.frames[:0], sc.members[:0]
-		jqScratchPool.Put(sc)
+		// Drop the item's strings; a scratch grown by a huge item is not
+		// kept, so that it neither pins memory nor costs every run a clear.
+		clear(sc.members[:high])
+		clear(sc.frames[:cap(sc.frames)])
+		if cap(sc.members) <= jqScratchKeep {
+			sc.frames, sc.members = sc.frames[:0], sc.members[:0]
+			jqScratchPool.Put(sc)
+		}
 	}()
 	var (
 		key  string
@@ -196,6 +205,7 @@ func decodeJQ(item []byte, keep map[string]struct{}) (any, error) {
 			return
 		}
 		sc.members = append(sc.members, jqMember{key, v})
+		high = max(high, len(sc.members))
 	}
 	// skipping: inside a top-level member keep leaves out, at depth skipDepth.
 	skipping, skipDepth := false, 0

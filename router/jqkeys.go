@@ -98,115 +98,100 @@ func (a *jqRootScan) pattern(p *gojq.Pattern) bool {
 }
 
 func (a *jqRootScan) term(t *gojq.Term) bool {
+	suffixes := t.SuffixList
+	var ok bool
 	switch t.Type {
 	case gojq.TermTypeNull, gojq.TermTypeTrue, gojq.TermTypeFalse, gojq.TermTypeNumber, gojq.TermTypeBreak:
+		ok = true
 	case gojq.TermTypeIndex:
-		key, ok := a.constKey(t.Index)
-		if !ok {
-			return false
-		}
-		a.keys[key] = struct{}{}
+		ok = a.index(t.Index)
 	case gojq.TermTypeIdentity:
 		// Only `.["a"]…` written as identity with an index suffix.
-		if len(t.SuffixList) == 0 || t.SuffixList[0].Index == nil {
-			return false
+		ok = len(suffixes) > 0 && suffixes[0].Index != nil && a.index(suffixes[0].Index)
+		if ok {
+			suffixes = suffixes[1:]
 		}
-		key, ok := a.constKey(t.SuffixList[0].Index)
-		if !ok {
-			return false
-		}
-		a.keys[key] = struct{}{}
-		return a.suffixes(t.SuffixList[1:])
 	case gojq.TermTypeFunc:
 		// Variables and empty use no input; every other function may
 		// read the item whole (length, keys, map, select, tojson, …).
-		if len(t.Func.Args) > 0 || !(strings.HasPrefix(t.Func.Name, "$") || t.Func.Name == "empty") {
-			return false
-		}
+		ok = len(t.Func.Args) == 0 && (strings.HasPrefix(t.Func.Name, "$") || t.Func.Name == "empty")
 	case gojq.TermTypeObject:
-		for _, kv := range t.Object.KeyVals {
-			switch {
-			case kv.KeyQuery != nil:
-				if !a.query(kv.KeyQuery) {
-					return false
-				}
-			case kv.KeyString != nil:
-				if !a.str(kv.KeyString) {
-					return false
-				}
-				if kv.Val == nil { // {"a b"} is {"a b": .["a b"]}
-					if len(kv.KeyString.Queries) > 0 {
-						return false
-					}
-					a.keys[kv.KeyString.Str] = struct{}{}
-				}
-			case strings.HasPrefix(kv.Key, "$"): // {$x} or {$x: v}
-			case strings.HasPrefix(kv.Key, "@"):
-				return false
-			case kv.Val == nil: // {a} is {a: .a}
-				a.keys[kv.Key] = struct{}{}
-			}
-			if !a.query(kv.Val) {
-				return false
-			}
-		}
+		ok = a.object(t.Object)
 	case gojq.TermTypeArray:
-		if !a.query(t.Array.Query) {
-			return false
-		}
+		ok = a.query(t.Array.Query)
 	case gojq.TermTypeUnary:
-		if !a.term(t.Unary.Term) {
-			return false
-		}
+		ok = a.term(t.Unary.Term)
 	case gojq.TermTypeString:
-		if !a.str(t.Str) {
-			return false
-		}
+		ok = a.str(t.Str)
 	case gojq.TermTypeFormat:
 		// @base64 "\(.a)" formats what it interpolates; a bare @base64
 		// formats the item.
-		if t.Str == nil || !a.str(t.Str) {
-			return false
-		}
+		ok = t.Str != nil && a.str(t.Str)
 	case gojq.TermTypeIf:
 		// Without else, a false condition yields the item itself.
-		if t.If.Else == nil || !a.query(t.If.Cond) || !a.query(t.If.Then) || !a.query(t.If.Else) {
-			return false
-		}
+		ok = t.If.Else != nil && a.query(t.If.Cond) && a.query(t.If.Then) && a.query(t.If.Else)
 		for _, e := range t.If.Elif {
-			if !a.query(e.Cond) || !a.query(e.Then) {
-				return false
-			}
+			ok = ok && a.query(e.Cond) && a.query(e.Then)
 		}
 	case gojq.TermTypeTry:
 		// The catch runs on the error message, not on the item.
-		if !a.query(t.Try.Body) {
-			return false
-		}
+		ok = a.query(t.Try.Body)
 	case gojq.TermTypeReduce:
 		// The update runs on the accumulator.
-		if !a.query(t.Reduce.Query) || !a.query(t.Reduce.Start) || !a.patterns(t.Reduce.Patterns) {
-			return false
-		}
+		ok = a.query(t.Reduce.Query) && a.query(t.Reduce.Start) && a.patterns(t.Reduce.Patterns)
 	case gojq.TermTypeForeach:
-		if !a.query(t.Foreach.Query) || !a.query(t.Foreach.Start) || !a.patterns(t.Foreach.Patterns) {
-			return false
-		}
+		ok = a.query(t.Foreach.Query) && a.query(t.Foreach.Start) && a.patterns(t.Foreach.Patterns)
 	case gojq.TermTypeLabel:
-		if !a.query(t.Label.Body) {
-			return false
-		}
+		ok = a.query(t.Label.Body)
 	case gojq.TermTypeQuery:
-		if !a.query(t.Query) {
+		ok = a.query(t.Query)
+	default: // .., and whatever a later gojq adds
+		ok = false
+	}
+	return ok && a.suffixes(suffixes)
+}
+
+// object reads an object construction: its computed keys and its values
+// run on the item, and a shorthand member ({a}, {"a b"}) indexes it.
+func (a *jqRootScan) object(o *gojq.Object) bool {
+	for _, kv := range o.KeyVals {
+		switch {
+		case kv.KeyQuery != nil:
+			if !a.query(kv.KeyQuery) {
+				return false
+			}
+		case kv.KeyString != nil:
+			if !a.str(kv.KeyString) {
+				return false
+			}
+			if kv.Val == nil { // {"a b"} is {"a b": .["a b"]}
+				if len(kv.KeyString.Queries) > 0 {
+					return false
+				}
+				a.keys[kv.KeyString.Str] = struct{}{}
+			}
+		case strings.HasPrefix(kv.Key, "$"): // {$x} or {$x: v}
+		case strings.HasPrefix(kv.Key, "@"):
+			return false
+		case kv.Val == nil: // {a} is {a: .a}
+			a.keys[kv.Key] = struct{}{}
+		}
+		if !a.query(kv.Val) {
 			return false
 		}
-	default: // .., and whatever a later gojq adds
-		return false
 	}
-	if t.Type == gojq.TermTypeIdentity {
-		return true // its suffixes were read above
+	return true
+}
+
+// index records the key of an index by a constant string (.a, ."a",
+// .["a"]); any other index (computed, numeric, a slice) may read the item
+// whole.
+func (a *jqRootScan) index(ix *gojq.Index) bool {
+	key, ok := a.constKey(ix)
+	if ok {
+		a.keys[key] = struct{}{}
 	}
-	return a.suffixes(t.SuffixList)
+	return ok
 }
 
 // suffixes are what follows a term (.a.b[0][.i]?): they read the term's

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/itchyny/gojq"
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
@@ -46,14 +45,11 @@ func compileTransform(ts []configs.Transform) (transform, error) {
 		}
 		switch {
 		case t.JQ != "":
-			code, err := configs.CompileJQ(t.JQ)
+			code, q, err := configs.CompileJQ(t.JQ)
 			if err != nil {
 				return nil, fmt.Errorf("transform[%d].jq: %w", i, err)
 			}
-			var keep map[string]struct{}
-			if q, err := gojq.Parse(t.JQ); err == nil {
-				keep, _ = jqRootKeys(q) // nil: decode every key
-			}
+			keep, _ := jqRootKeys(q) // nil: decode every key
 			out = append(out, jqStep(i, code, keep, jqTimeout))
 		case t.Map != nil:
 			out = append(out, mapStep(slices.Clone(t.Map)))
@@ -76,8 +72,9 @@ func compileTransform(ts []configs.Transform) (transform, error) {
 // apply runs every step on item, which readJSON has checked. No step
 // writes into its input (sjson is called without ReplaceInPlace, jq builds
 // new values and encodes them), so the task body stays intact for the dead
-// letters without a copy per task. Each step's output is bounded by limit bytes (a map can copy the
-// item once per key), and the result is checked as readJSON checks a task,
+// letters without a copy per task. Each step's output is bounded by limit
+// bytes (a map can copy the item once per key), and the result is checked
+// as readJSON checks a task,
 // so that what format xml or the destination reads is JSON nested at most
 // parsers.MaxDepth deep (set and rename add the depth of their paths).
 func (t transform) apply(item []byte, limit int) ([]byte, error) {
