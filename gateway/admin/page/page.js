@@ -132,6 +132,11 @@
     }
     const r = {status: resp.status, ok: resp.ok, body};
     if (resp.status === 401) {
+      // A refusal of a token the operator has replaced since (a call still
+      // in flight when they typed the new one) says nothing about the new
+      // one: ask again with it rather than forget it.
+      const now = token();
+      if (now && now !== t) return api(method, path);
       askToken(t ? `The token was refused (${errorText(r)}). Enter it again.` : 'This admin API needs its token (admin.token).');
       throw new Unauthorized();
     }
