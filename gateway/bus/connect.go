@@ -99,7 +99,7 @@ func (b *Bus) WaitReady(ctx context.Context) error {
 	if err := b.waitConnected(ctx); err != nil {
 		return err
 	}
-	if err := ensureStreams(ctx, b.js, b.cfg.Stream); err != nil {
+	if err := ensureStreams(ctx, b.js, b.cfg); err != nil {
 		return err
 	}
 	b.ready.Store(true)

@@ -5,6 +5,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/hookgate/hookgate/configs"
 )
 
@@ -25,6 +27,74 @@ func TestEmbeddedSyncReachesJetStream(t *testing.T) {
 			}
 			if res, err := publishBatch(testContext(t), b, task("tasks.sync", "", 0, []byte(`{}`))); err != nil || res.Published != 1 {
 				t.Fatalf("publish = %+v, %v; want 1 published", res, err)
+			}
+		})
+	}
+}
+
+// The log stream of a single node persists in batches, unless the operator
+// asked for every write on disk; tasks and dead letters never do.
+func TestOnlyTheLogOfASingleNodePersistsInBatches(t *testing.T) {
+	for _, sync := range []string{"", configs.SyncInterval, configs.SyncAlways} {
+		t.Run("sync="+sync, func(t *testing.T) {
+			cfg := embeddedConfig(t, "")
+			cfg.Embedded.Sync = sync
+			b := openBus(t, cfg)
+			for _, name := range []string{"HOOKGATE_TASKS", DLQStream, LogStream} {
+				st, err := b.JetStream().Stream(testContext(t), name)
+				if err != nil {
+					t.Fatalf("stream %s: %v", name, err)
+				}
+				want := jetstream.DefaultPersistMode
+				if name == LogStream && sync != configs.SyncAlways {
+					want = jetstream.AsyncPersistMode
+				}
+				if got := st.CachedInfo().Config.PersistMode; got != want {
+					t.Errorf("stream %s persist mode %v, want %v", name, got, want)
+				}
+			}
+		})
+	}
+	// nats-server refuses async persistence on a replicated stream.
+	replicated := configs.NATS{URL: "nats://127.0.0.1:4222", Stream: configs.Stream{Replicas: 3}}
+	if got := streamConfigs(replicated)[2].PersistMode; got != jetstream.DefaultPersistMode {
+		t.Errorf("replicated log stream persist mode %v, want default", got)
+	}
+}
+
+// nats-server cannot change a stream's persist mode, so a log stream keeps
+// the mode it was created with when sync changes, or when it was created
+// by a hookgate that did not batch: the process starts, and the log works.
+func TestAnExistingLogStreamKeepsItsPersistMode(t *testing.T) {
+	for _, tt := range []struct {
+		first, then string
+		want        jetstream.PersistModeType
+	}{
+		{configs.SyncAlways, configs.SyncInterval, jetstream.DefaultPersistMode},
+		{configs.SyncInterval, configs.SyncAlways, jetstream.AsyncPersistMode},
+	} {
+		t.Run(tt.first+"-then-"+tt.then, func(t *testing.T) {
+			cfg := embeddedConfig(t, "")
+			for _, sync := range []string{tt.first, tt.then} {
+				cfg.Embedded.Sync = sync
+				b, err := Open(testContext(t), cfg, testLogger(t))
+				if err != nil {
+					t.Fatalf("start with sync %s: %v", sync, err)
+				}
+				st, err := b.JetStream().Stream(testContext(t), LogStream)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := st.CachedInfo().Config.PersistMode
+				w := NewLogWriter(b.JetStream(), 0, nil)
+				stored := w.Write(AttemptLogSubject("r", "o"), []byte(`{}`)) && w.Close(testContext(t)) == nil && w.Failed() == 0
+				closeBus(t, b)
+				if got != tt.want {
+					t.Errorf("with sync %s: log persist mode %v, want %v", sync, got, tt.want)
+				}
+				if !stored {
+					t.Errorf("with sync %s: a log entry was not stored", sync)
+				}
 			}
 		})
 	}
