@@ -305,6 +305,13 @@ func consumerConfig(name, routeName, outName, subject string, o configs.Outgoing
 	}
 }
 
+// pullHeartbeat is how often JetStream is asked to show that a pull request
+// is still waiting. A pull request lost on the way or dropped by the server
+// leaves the iterator waiting for tasks nobody will send until two beats
+// are missed: 30s at nats.go's default (half the 30s expiry), seconds with
+// this. The price is one small message per beat for each idle pair.
+const pullHeartbeat = 2 * time.Second
+
 // heartbeatInterval is how often InProgress is sent while a delivery runs.
 func heartbeatInterval(ackWait time.Duration) time.Duration { return ackWait / 3 }
 
@@ -326,7 +333,7 @@ func (r *Router) Start(ctx context.Context) error {
 		c, err := r.js.CreateOrUpdateConsumer(ctx, r.stream, p.consumer)
 		if err == nil {
 			var it jetstream.MessagesContext
-			if it, err = c.Messages(jetstream.PullMaxMessages(p.slots)); err == nil {
+			if it, err = c.Messages(jetstream.PullMaxMessages(p.slots), jetstream.PullHeartbeat(pullHeartbeat)); err == nil {
 				its = append(its, it)
 				continue
 			}
