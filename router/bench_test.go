@@ -207,7 +207,7 @@ func floorDeliver(b *testing.B, js jetstream.JetStream, stream string, cc jetstr
 	if err != nil {
 		b.Fatal(err)
 	}
-	it, err := c.Messages(jetstream.PullMaxMessages(cc.MaxAckPending))
+	it, err := c.Messages(jetstream.PullMaxMessages(cc.MaxAckPending), jetstream.PullHeartbeat(pullHeartbeat))
 	if err != nil {
 		b.Fatal(err)
 	}

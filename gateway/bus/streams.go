@@ -47,44 +47,47 @@ func streamConfigs(n configs.NATS) []jetstream.StreamConfig {
 	}
 }
 
-// logPersistMode lets a single-node log stream write its entries in
-// batches (nats-server flushes them within 8ms) instead of with one write
-// syscall each, which cost about 4µs of CPU per entry: per delivery
-// attempt, and per logged request (BenchmarkLogWriter). The log loses
-// nothing it promised, since a LogWriter already holds its queue in memory
-// and drops entries rather than wait. Tasks and dead letters keep the
-// default. nats-server refuses the mode on replicated streams, which flush
-// in batches anyway; with sync: always the operator asked for every write
-// on disk, the log's too.
+// logPersistMode lets the embedded server write log entries in batches
+// (within about 15ms) instead of with one write syscall each, which cost
+// about 4µs of CPU per entry: per delivery attempt, and per logged request
+// (BenchmarkLogWriter). The log loses nothing it promised, since a
+// LogWriter already holds its queue in memory and drops entries rather
+// than wait. Tasks and dead letters keep the default. With nats.url the
+// operator's servers decide how streams reach the disk (and refuse the mode
+// on replicated streams); with sync: always the operator asked for every
+// write on disk, the log's too.
 func logPersistMode(n configs.NATS) jetstream.PersistModeType {
-	if n.Stream.Replicas > 1 || n.Embedded.Sync == configs.SyncAlways {
+	if n.URL != "" || n.Stream.Replicas > 1 || n.Embedded.Sync == configs.SyncAlways {
 		return jetstream.DefaultPersistMode
 	}
 	return jetstream.AsyncPersistMode
 }
 
 // ensureStreams creates each stream, or updates it to the configuration
-// when it exists (a changed max_age takes effect on the next start; the
-// persist mode stays as it was created).
+// when it exists (a changed max_age takes effect on the next start).
 func ensureStreams(ctx context.Context, js jetstream.JetStream, n configs.NATS) error {
 	for _, sc := range streamConfigs(n) {
-		if err := ensureStream(ctx, js, sc); err != nil {
+		// nats-server refuses to change a stream's persist mode, so the
+		// embedded log keeps the one it was created with
+		// (docs/operations.md says how to change it).
+		keepMode := sc.Name == LogStream && n.URL == ""
+		if err := ensureStream(ctx, js, sc, keepMode); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func ensureStream(ctx context.Context, js jetstream.JetStream, sc jetstream.StreamConfig) error {
+func ensureStream(ctx context.Context, js jetstream.JetStream, sc jetstream.StreamConfig, keepMode bool) error {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, streamTimeout)
 		defer cancel()
 	}
-	// nats-server refuses to change a stream's persist mode: a stream keeps
-	// the one it was created with (docs/operations.md says how to change it).
-	if cur, err := js.Stream(ctx, sc.Name); err == nil {
-		sc.PersistMode = cur.CachedInfo().Config.PersistMode
+	if keepMode {
+		if cur, err := js.Stream(ctx, sc.Name); err == nil {
+			sc.PersistMode = cur.CachedInfo().Config.PersistMode
+		}
 	}
 	if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
 		return fmt.Errorf("create or update stream %s (subjects %v): %w; check nats.stream (max_age, replicas, duplicates) and that JetStream is enabled on the server", sc.Name, sc.Subjects, err)

@@ -32,7 +32,7 @@ func TestEmbeddedSyncReachesJetStream(t *testing.T) {
 	}
 }
 
-// The log stream of a single node persists in batches, unless the operator
+// The embedded server's log stream persists in batches, unless the operator
 // asked for every write on disk; tasks and dead letters never do.
 func TestOnlyTheLogOfASingleNodePersistsInBatches(t *testing.T) {
 	for _, sync := range []string{"", configs.SyncInterval, configs.SyncAlways} {
@@ -55,10 +55,13 @@ func TestOnlyTheLogOfASingleNodePersistsInBatches(t *testing.T) {
 			}
 		})
 	}
-	// nats-server refuses async persistence on a replicated stream.
-	replicated := configs.NATS{URL: "nats://127.0.0.1:4222", Stream: configs.Stream{Replicas: 3}}
-	if got := streamConfigs(replicated)[2].PersistMode; got != jetstream.DefaultPersistMode {
-		t.Errorf("replicated log stream persist mode %v, want default", got)
+	// With nats.url the operator's servers decide how streams reach the
+	// disk, and nats-server refuses async persistence on replicated ones.
+	for _, replicas := range []int{1, 3} {
+		external := configs.NATS{URL: "nats://127.0.0.1:4222", Stream: configs.Stream{Replicas: replicas}}
+		if got := streamConfigs(external)[2].PersistMode; got != jetstream.DefaultPersistMode {
+			t.Errorf("log stream on nats.url with replicas %d: persist mode %v, want default", replicas, got)
+		}
 	}
 }
 
