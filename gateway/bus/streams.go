@@ -13,6 +13,9 @@ import (
 // logMaxAge is how long the request and delivery log is kept (SPEC §9).
 const logMaxAge = 7 * 24 * time.Hour
 
+// streamLookupTimeout bounds the look at an existing log stream's mode.
+const streamLookupTimeout = 2 * time.Second
+
 // streamTimeout bounds each stream call when ctx has no deadline.
 const streamTimeout = 10 * time.Second
 
@@ -68,10 +71,9 @@ func logPersistMode(n configs.NATS) jetstream.PersistModeType {
 func ensureStreams(ctx context.Context, js jetstream.JetStream, n configs.NATS) error {
 	for _, sc := range streamConfigs(n) {
 		// nats-server refuses to change a stream's persist mode, so the
-		// embedded log keeps the one it was created with
-		// (docs/operations.md says how to change it).
-		keepMode := sc.Name == LogStream && n.URL == ""
-		if err := ensureStream(ctx, js, sc, keepMode); err != nil {
+		// log keeps the one it was created with, by hookgate embedded or
+		// not (docs/operations.md says how to change it).
+		if err := ensureStream(ctx, js, sc, sc.Name == LogStream); err != nil {
 			return err
 		}
 	}
@@ -85,9 +87,13 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, sc jetstream.Stre
 		defer cancel()
 	}
 	if keepMode {
-		if cur, err := js.Stream(ctx, sc.Name); err == nil {
+		// Bounded on its own: an account that may not read stream info
+		// gets no answer, and the create below must still have its time.
+		lookup, cancel := context.WithTimeout(ctx, streamLookupTimeout)
+		if cur, err := js.Stream(lookup, sc.Name); err == nil {
 			sc.PersistMode = cur.CachedInfo().Config.PersistMode
 		}
+		cancel()
 	}
 	if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
 		return fmt.Errorf("create or update stream %s (subjects %v): %w; check nats.stream (max_age, replicas, duplicates) and that JetStream is enabled on the server", sc.Name, sc.Subjects, err)
