@@ -143,8 +143,8 @@ func TestNilLogWriterDropsQuietly(t *testing.T) {
 // BenchmarkLogWriter is how fast one LogWriter stores 1 KiB entries (the
 // request log of a busy webhook): a queue of 1,000, filled, then flushed.
 // The log stream's persist modes run side by side: "default" writes each
-// entry with its own syscall, "async" (what logPersistMode gives a single
-// node) lets nats-server write them in batches. cpu-ns/entry counts the
+// entry with its own syscall, "async" (what logPersistMode gives the embedded
+// server) lets nats-server write them in batches. cpu-ns/entry counts the
 // broker too, which runs in this process.
 //
 //	go test -run '^$' -bench LogWriter -count 6 ./gateway/bus/
