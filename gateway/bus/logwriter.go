@@ -242,24 +242,34 @@ func (w *LogWriter) resolve(gen uint64, idx int, err error) {
 	}
 	w.pending[idx] = false
 	subject := w.batch[idx].subject
+	// Counted before the batch settles: Close returns once it has, and
+	// Failed must then include this entry.
+	var n uint64
+	if err != nil {
+		n = w.failed.Add(1)
+	}
 	if w.left--; w.left == 0 {
 		close(w.settled)
 	}
 	w.acks.Unlock()
 	if err != nil {
-		w.fail(subject, err)
+		w.warnFailed(n, subject, err)
 	}
 }
 
 // failPending fails every entry of batch gen still waiting for its ack.
 func (w *LogWriter) failPending(gen uint64, err error) {
 	w.acks.Lock()
-	var late []string
+	type lateEntry struct {
+		subject string
+		n       uint64
+	}
+	var late []lateEntry
 	if gen == w.gen {
 		for i, p := range w.pending {
 			if p {
 				w.pending[i] = false
-				late = append(late, w.batch[i].subject)
+				late = append(late, lateEntry{w.batch[i].subject, w.failed.Add(1)})
 			}
 		}
 		if w.left > 0 {
@@ -268,14 +278,20 @@ func (w *LogWriter) failPending(gen uint64, err error) {
 		}
 	}
 	w.acks.Unlock()
-	for _, subject := range late {
-		w.fail(subject, err)
+	for _, e := range late {
+		w.warnFailed(e.n, e.subject, err)
 	}
 }
 
 // fail counts an entry JetStream did not store, logging sparingly.
 func (w *LogWriter) fail(subject string, err error) {
-	if n := w.failed.Add(1); n&(n-1) == 0 {
+	w.warnFailed(w.failed.Add(1), subject, err)
+}
+
+// warnFailed logs the nth failed entry when n is a power of two, so that a
+// flood of failures is not a flood of warnings.
+func (w *LogWriter) warnFailed(n uint64, subject string, err error) {
+	if n&(n-1) == 0 {
 		w.log.Warn("log entry not stored", zap.String("subject", subject), zap.Uint64("failed", n), zap.Error(err))
 	}
 }
