@@ -1,12 +1,15 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"runtime"
 	"sync/atomic"
 	"testing"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/hookgate/hookgate/gateway/bus"
 )
 
 // BenchmarkEnvelopeParts splits what the SPEC §7 envelope costs JetStream
@@ -25,19 +28,12 @@ func BenchmarkEnvelopeParts(b *testing.B) {
 	}{{"bare", false, false}, {"headers", true, false}, {"msgid", false, true}, {"envelope", true, true}} {
 		b.Run(c.name, func(b *testing.B) {
 			bs := inProcessBus(b)
-			item := make([]byte, size)
-			for i := range item {
-				item[i] = 'x'
-			}
+			item := bytes.Repeat([]byte("x"), size)
 			env := newEnvelope("erp")
-			ctx := context.Background()
 			run := 0
 			measure(b, func() {
 				run++
-				r := env.run(run, items)
-				batch := bs.NewBatch()
-				for i := range items {
-					msg := r.msg("tasks.baseline", i, item)
+				storeRequest(b, bs, env.run(run, items), items, "tasks.baseline", item, func(msg *nats.Msg) {
 					switch {
 					case !c.headers && !c.mid:
 						msg.Header = nil
@@ -46,13 +42,7 @@ func BenchmarkEnvelopeParts(b *testing.B) {
 					case !c.mid:
 						delete(msg.Header, nats.MsgIdHdr)
 					}
-					if err := batch.Add(ctx, msg); err != nil {
-						b.Fatal(err)
-					}
-				}
-				if _, err := batch.Wait(ctx); err != nil {
-					b.Fatal(err)
-				}
+				})
 			})
 			b.ReportMetric(float64(items*b.N)/b.Elapsed().Seconds(), "items/s")
 		})
@@ -78,36 +68,40 @@ func BenchmarkDedupState(b *testing.B) {
 	}{{"no-msgid", false}, {"envelope", true}} {
 		b.Run(c.name, func(b *testing.B) {
 			bs := inProcessBus(b)
-			item := make([]byte, size)
-			for i := range item {
-				item[i] = 'x'
-			}
+			item := bytes.Repeat([]byte("x"), size)
 			env := newEnvelope("erp")
-			ctx := context.Background()
 			before := liveHeap()
 			run := 0
 			measure(b, func() {
 				run++
-				r := env.run(run, items)
-				batch := bs.NewBatch()
-				for i := range items {
-					msg := r.msg("tasks.erp.erp", i, item)
+				storeRequest(b, bs, env.run(run, items), items, "tasks.erp.erp", item, func(msg *nats.Msg) {
 					if !c.mid {
 						delete(msg.Header, nats.MsgIdHdr)
 					}
-					if err := batch.Add(ctx, msg); err != nil {
-						b.Fatal(err)
-					}
-				}
-				if _, err := batch.Wait(ctx); err != nil {
-					b.Fatal(err)
-				}
+				})
 			})
 			b.StopTimer()
 			tasks := float64(items * b.N)
 			b.ReportMetric(float64(liveHeap()-before)/tasks, "live-B/task")
 			b.ReportMetric(tasks/b.Elapsed().Seconds(), "items/s")
 		})
+	}
+}
+
+// storeRequest publishes n items of run r as one Batch, each a copy of
+// item on subject with its envelope changed by strip, and waits for them.
+func storeRequest(b *testing.B, bs *bus.Bus, r envelopeRun, n int, subject string, item []byte, strip func(*nats.Msg)) {
+	ctx := context.Background()
+	batch := bs.NewBatch()
+	for i := range n {
+		msg := r.msg(subject, i, item)
+		strip(msg)
+		if err := batch.Add(ctx, msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := batch.Wait(ctx); err != nil {
+		b.Fatal(err)
 	}
 }
 
