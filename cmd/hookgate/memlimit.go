@@ -16,7 +16,7 @@ import (
 // marking. Not a quarter: the limit counts more than the heap (stacks,
 // freed pages not yet returned), which left the heap about 5% to grow; on
 // the 1 GiB XML export the collector took 38% of the CPU, and a half gave
-// 40-60% more items/s for 13% more peak RSS.
+// 35-60% more items/s for 13% more peak RSS.
 const liveHeadroom = 2
 
 // followInterval is how often followLiveHeap looks at the live heap.
